@@ -1,0 +1,85 @@
+/*
+ * bytebuf.h
+ *	  A growable output buffer and a bounds-checked input cursor, with the
+ *	  varint and zigzag codings the storage format is built from.
+ */
+#ifndef BYTEBUF_H
+#define BYTEBUF_H
+
+#include "pp_core.h"
+
+/* A growable byte buffer for writing. */
+typedef struct ByteBuf
+{
+	uint8_t    *data;
+	size_t		len;
+	size_t		cap;
+} ByteBuf;
+
+/* A read cursor over bytes that may be hostile: every read is bounds-checked. */
+typedef struct ByteReader
+{
+	const uint8_t *pos;
+	const uint8_t *end;
+	PPErrorKind error_kind;		/* what a short or bad read raises */
+	const char *what;			/* names the data in error messages */
+} ByteReader;
+
+extern void bytebuf_init(ByteBuf *buf, size_t initial_capacity);
+extern void bytebuf_reserve(ByteBuf *buf, size_t extra);
+extern void bytebuf_append(ByteBuf *buf, const void *data, size_t len);
+extern void bytebuf_put_varint(ByteBuf *buf, uint64_t value);
+
+/* Map a signed value to an unsigned one so that small magnitudes stay small. */
+static inline uint64_t
+zigzag_encode(int64_t v)
+{
+	return ((uint64_t) v << 1) ^ (uint64_t) (v >> 63);
+}
+
+/* Undo zigzag_encode. */
+static inline int64_t
+zigzag_decode(uint64_t v)
+{
+	return (int64_t) (v >> 1) ^ -(int64_t) (v & 1);
+}
+
+/* Append a signed value as a zigzag varint. */
+static inline void
+bytebuf_put_svarint(ByteBuf *buf, int64_t value)
+{
+	bytebuf_put_varint(buf, zigzag_encode(value));
+}
+
+extern void reader_init(ByteReader *r, const void *data, size_t len,
+						PPErrorKind error_kind, const char *what);
+extern void reader_fail(const ByteReader *r, const char *problem) __attribute__((noreturn));
+extern uint64_t reader_varint_slow(ByteReader *r);
+extern const uint8_t *reader_bytes(ByteReader *r, size_t len);
+extern uint8_t reader_byte(ByteReader *r);
+extern void reader_sub(ByteReader *r, ByteReader *sub, const char *what);
+
+/* Read one varint (the single-byte case inline, as it is by far the most common). */
+static inline uint64_t
+reader_varint(ByteReader *r)
+{
+	if (r->pos < r->end && *r->pos < 0x80)
+		return *r->pos++;
+	return reader_varint_slow(r);
+}
+
+/* Read a zigzag varint. */
+static inline int64_t
+reader_svarint(ByteReader *r)
+{
+	return zigzag_decode(reader_varint(r));
+}
+
+/* Bytes left to read. */
+static inline size_t
+reader_remaining(const ByteReader *r)
+{
+	return (size_t) (r->end - r->pos);
+}
+
+#endif							/* BYTEBUF_H */

@@ -1,0 +1,97 @@
+/*
+ * calltree.h
+ *	  The in-memory call tree at function granularity, and the interned
+ *	  function names it points into.
+ *
+ * A frame's identity is its function name.  Nodes live in one array; node 0
+ * is the root ("total").  A hash on (parent, symbol) finds a child in O(1),
+ * so inserting a stack or merging a tree costs one probe per frame.
+ */
+#ifndef CALLTREE_H
+#define CALLTREE_H
+
+#include "pp_core.h"
+
+#define CALLTREE_ROOT 0
+#define CALLTREE_NONE UINT32_MAX
+
+/* Interned strings: each distinct byte string gets a dense id. */
+typedef struct StringInterner
+{
+	uint32_t	count;
+	uint32_t	capacity;
+	const char **strings;		/* not NUL-terminated */
+	uint32_t   *lengths;
+	uint32_t   *hashes;
+	uint32_t   *slots;			/* open addressing: id + 1, 0 = empty */
+	uint32_t	slot_mask;
+	char	   *arena;			/* current block that strings are copied into */
+	size_t		arena_left;
+} StringInterner;
+
+/* Function names, and each function's first-seen file name. */
+typedef struct SymbolTable
+{
+	StringInterner names;		/* symbol id = name id */
+	StringInterner files;
+	uint32_t   *file_of;		/* per symbol: file id + 1, 0 = none */
+	uint32_t	file_of_capacity;
+} SymbolTable;
+
+/* What a profile records besides its tree. */
+typedef struct ProfileMeta
+{
+	char	   *sample_type;	/* NUL-terminated, never NULL */
+	char	   *sample_unit;
+	char	   *period_type;
+	char	   *period_unit;
+	int64_t		period;
+	int64_t		start_ns;		/* earliest time_nanos, 0 if unknown */
+	int64_t		end_ns;			/* latest time_nanos + duration */
+	int64_t		duration_ns;	/* summed duration_nanos */
+	int64_t		profile_count;	/* how many source profiles were merged */
+} ProfileMeta;
+
+/* One call-tree node. */
+typedef struct CallTreeNode
+{
+	uint32_t	symbol;			/* CALLTREE_NONE for the root */
+	uint32_t	parent;
+	uint32_t	first_child;	/* CALLTREE_NONE when a leaf */
+	uint32_t	next_sibling;
+	int64_t		self;
+} CallTreeNode;
+
+/* A call tree over a symbol table (the table may be shared by many trees). */
+typedef struct CallTree
+{
+	SymbolTable *symbols;
+	CallTreeNode *nodes;
+	uint32_t	count;
+	uint32_t	capacity;
+	uint32_t   *slots;			/* node index, 0 = empty (root is never a child) */
+	uint32_t	slot_mask;
+	ProfileMeta meta;
+} CallTree;
+
+extern void interner_init(StringInterner *in);
+extern uint32_t interner_intern(StringInterner *in, const char *s, size_t len);
+extern uint32_t interner_lookup(const StringInterner *in, const char *s, size_t len);
+
+extern void symtab_init(SymbolTable *st);
+extern uint32_t symtab_intern(SymbolTable *st, const char *name, size_t name_len,
+							  const char *file, size_t file_len);
+
+extern void profile_meta_init(ProfileMeta *meta);
+extern char *pp_strndup(const char *s, size_t len);
+
+extern CallTree *calltree_create(SymbolTable *symbols);
+extern uint32_t calltree_child(CallTree *tree, uint32_t parent, uint32_t symbol);
+extern void calltree_add_stack(CallTree *tree, const uint32_t *frames, uint32_t depth,
+							   int64_t value);
+extern int64_t calltree_total(const CallTree *tree);
+
+/* Compare two byte strings in byte order, shorter first on a common prefix. */
+extern int	bytes_compare(const char *a, size_t alen, const char *b, size_t blen);
+
+#endif							/* CALLTREE_H */

@@ -1,0 +1,35 @@
+/*
+ * pg_pprof.h
+ *	  Server-side glue shared by the SQL wrappers: settings, and conversion
+ *	  between call trees, decoded views and `profile` datums.
+ */
+#ifndef PG_PPROF_H
+#define PG_PPROF_H
+
+#include "postgres.h"
+#include "fmgr.h"
+
+#include "calltree.h"
+#include "pprof_decode.h"
+#include "profile_format.h"
+
+/* GUC values (see _PG_init for their documentation). */
+extern int	pg_pprof_max_input_bytes;
+extern int	pg_pprof_max_stack_depth;
+extern int	pg_pprof_compression_level;
+
+/* Limits for the stored format, from the GUCs. */
+extern ProfileLimits pg_pprof_limits(void);
+
+/* Decoding options for pprof input, from the GUCs, with PostgreSQL regexes. */
+extern PprofOptions pg_pprof_options(void);
+
+/* Encode a tree as a `profile` varlena. */
+extern bytea *profile_datum_from_tree(const CallTree *tree);
+
+/* Detoast and decode a `profile` datum into a validated view. */
+extern void profile_view_from_datum(Datum datum, ProfileView *view);
+
+#define PG_GETARG_PROFILE_VIEW(n, view) profile_view_from_datum(PG_GETARG_DATUM(n), (view))
+
+#endif							/* PG_PPROF_H */

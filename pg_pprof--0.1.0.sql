@@ -1,0 +1,66 @@
+-- pg_pprof 0.1.0: pprof profiles as a compressed `profile` type.
+\echo Use "CREATE EXTENSION pg_pprof" to load this file. \quit
+
+-- The type --------------------------------------------------------------
+
+CREATE TYPE profile;
+
+CREATE FUNCTION profile_in(cstring) RETURNS profile
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION profile_out(profile) RETURNS cstring
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION profile_recv(internal) RETURNS profile
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION profile_send(profile) RETURNS bytea
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+-- The value compresses itself (zstd), so PostgreSQL must not try again.
+CREATE TYPE profile (
+	INPUT = profile_in,
+	OUTPUT = profile_out,
+	RECEIVE = profile_recv,
+	SEND = profile_send,
+	INTERNALLENGTH = VARIABLE,
+	STORAGE = external
+);
+
+COMMENT ON TYPE profile IS 'one sample type of one or more merged pprof profiles, as a zstd-compressed call tree';
+
+-- Ingest ----------------------------------------------------------------
+
+CREATE FUNCTION profile_from_pprof(data bytea, sample_type text DEFAULT NULL)
+	RETURNS profile
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
+COMMENT ON FUNCTION profile_from_pprof(bytea, text) IS
+	'one sample type (pprof''s default when NULL) of a gzip or raw pprof file';
+
+CREATE FUNCTION pprof_split(data bytea, label_keys text[] DEFAULT '{}',
+	OUT sample_type text, OUT unit text, OUT labels jsonb, OUT profile profile)
+	RETURNS SETOF record
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 4;
+COMMENT ON FUNCTION pprof_split(bytea, text[]) IS
+	'one profile per sample type and per distinct combination of the named sample labels';
+
+-- Accessors -------------------------------------------------------------
+
+CREATE FUNCTION profile_total(profile) RETURNS bigint
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION profile_total(profile) IS 'sum of all sample values';
+
+CREATE FUNCTION profile_sample_type(profile) RETURNS text
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION profile_sample_type(profile) IS 'sample type, e.g. cpu';
+
+CREATE FUNCTION profile_unit(profile) RETURNS text
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION profile_unit(profile) IS 'sample unit, e.g. nanoseconds';
+
+CREATE FUNCTION profile_info(profile) RETURNS jsonb
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION profile_info(profile) IS 'metadata, node and function counts and stored size';
+
+CREATE FUNCTION profile_stacks(profile, OUT stack text[], OUT value bigint)
+	RETURNS SETOF record
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 1000;
+COMMENT ON FUNCTION profile_stacks(profile) IS
+	'one row per distinct stack (root first) with a non-zero self value';

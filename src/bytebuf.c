@@ -1,0 +1,137 @@
+/*
+ * bytebuf.c
+ *	  Growable output buffers and bounds-checked input cursors.
+ */
+#include "bytebuf.h"
+
+#include <string.h>
+
+/* Start an empty buffer with room for initial_capacity bytes. */
+void
+bytebuf_init(ByteBuf *buf, size_t initial_capacity)
+{
+	if (initial_capacity < 64)
+		initial_capacity = 64;
+	buf->data = pp_alloc(initial_capacity);
+	buf->len = 0;
+	buf->cap = initial_capacity;
+}
+
+/* Make room for extra more bytes. */
+void
+bytebuf_reserve(ByteBuf *buf, size_t extra)
+{
+	size_t		need;
+
+	if (__builtin_add_overflow(buf->len, extra, &need))
+		pp_error(PP_ERR_LIMIT, NULL, "buffer size overflows");
+	if (need <= buf->cap)
+		return;
+	while (buf->cap < need)
+		buf->cap = pp_mul_size(buf->cap, 2);
+	buf->data = pp_realloc(buf->data, buf->cap);
+}
+
+/* Append len bytes. */
+void
+bytebuf_append(ByteBuf *buf, const void *data, size_t len)
+{
+	bytebuf_reserve(buf, len);
+	if (len > 0)
+		memcpy(buf->data + buf->len, data, len);
+	buf->len += len;
+}
+
+/* Append an unsigned LEB128 varint (1 to 10 bytes). */
+void
+bytebuf_put_varint(ByteBuf *buf, uint64_t value)
+{
+	uint8_t    *out;
+
+	bytebuf_reserve(buf, 10);
+	out = buf->data + buf->len;
+	while (value >= 0x80)
+	{
+		*out++ = (uint8_t) (value | 0x80);
+		value >>= 7;
+	}
+	*out++ = (uint8_t) value;
+	buf->len = (size_t) (out - buf->data);
+}
+
+/* Start reading len bytes at data; errors are raised with error_kind. */
+void
+reader_init(ByteReader *r, const void *data, size_t len,
+			PPErrorKind error_kind, const char *what)
+{
+	r->pos = data;
+	r->end = r->pos + len;
+	r->error_kind = error_kind;
+	r->what = what;
+}
+
+/* Raise the reader's error for a problem found at its position. */
+void
+reader_fail(const ByteReader *r, const char *problem)
+{
+	pp_error(r->error_kind, NULL, "%s: %s", r->what, problem);
+}
+
+/* Read a multi-byte varint, rejecting truncated or over-long encodings. */
+uint64_t
+reader_varint_slow(ByteReader *r)
+{
+	uint64_t	value = 0;
+	int			shift = 0;
+
+	for (;;)
+	{
+		uint8_t		b;
+
+		if (r->pos >= r->end)
+			reader_fail(r, "truncated varint");
+		b = *r->pos++;
+		if (shift == 63 && b > 1)
+			reader_fail(r, "varint out of range");
+		value |= (uint64_t) (b & 0x7f) << shift;
+		if (b < 0x80)
+			return value;
+		shift += 7;
+		if (shift > 63)
+			reader_fail(r, "varint too long");
+	}
+}
+
+/* Take len bytes, or fail if fewer remain. */
+const uint8_t *
+reader_bytes(ByteReader *r, size_t len)
+{
+	const uint8_t *p = r->pos;
+
+	if (len > reader_remaining(r))
+		reader_fail(r, "length exceeds the remaining data");
+	r->pos += len;
+	return p;
+}
+
+/* Take one byte. */
+uint8_t
+reader_byte(ByteReader *r)
+{
+	if (r->pos >= r->end)
+		reader_fail(r, "unexpected end of data");
+	return *r->pos++;
+}
+
+/* Read a varint length and split that many bytes off into sub. */
+void
+reader_sub(ByteReader *r, ByteReader *sub, const char *what)
+{
+	uint64_t	len = reader_varint(r);
+	const uint8_t *p;
+
+	if (len > reader_remaining(r))
+		reader_fail(r, "section length exceeds the remaining data");
+	p = reader_bytes(r, (size_t) len);
+	reader_init(sub, p, (size_t) len, r->error_kind, what);
+}

@@ -1,0 +1,309 @@
+/*
+ * calltree.c
+ *	  Interned symbols and the in-memory call tree.
+ */
+#include "calltree.h"
+
+#include <string.h>
+
+#define INTERNER_ARENA_BLOCK 65536
+#define MAX_TABLE_ENTRIES (UINT32_MAX / 4)
+
+/* FNV-1a, good enough for function names and cheap to compute. */
+static uint32_t
+hash_bytes(const char *s, size_t len)
+{
+	uint32_t	h = 2166136261u;
+
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (uint8_t) s[i]) * 16777619u;
+	return h;
+}
+
+/* Mix a (parent, symbol) pair into a slot hash. */
+static inline uint32_t
+hash_edge(uint32_t parent, uint32_t symbol)
+{
+	uint64_t	k = ((uint64_t) parent << 32) | symbol;
+
+	k ^= k >> 33;
+	k *= 0xff51afd7ed558ccdULL;
+	k ^= k >> 33;
+	return (uint32_t) k;
+}
+
+/* Compare two byte strings in byte order, shorter first on a common prefix. */
+int
+bytes_compare(const char *a, size_t alen, const char *b, size_t blen)
+{
+	int			c = memcmp(a, b, alen < blen ? alen : blen);
+
+	if (c != 0)
+		return c;
+	return (alen > blen) - (alen < blen);
+}
+
+/* Copy len bytes into a new NUL-terminated string. */
+char *
+pp_strndup(const char *s, size_t len)
+{
+	char	   *r = pp_alloc(len + 1);
+
+	memcpy(r, s, len);
+	r[len] = '\0';
+	return r;
+}
+
+/* Start an empty interner. */
+void
+interner_init(StringInterner *in)
+{
+	in->count = 0;
+	in->capacity = 64;
+	in->strings = pp_alloc_array(in->capacity, sizeof(char *));
+	in->lengths = pp_alloc_array(in->capacity, sizeof(uint32_t));
+	in->hashes = pp_alloc_array(in->capacity, sizeof(uint32_t));
+	in->slot_mask = 127;
+	in->slots = pp_alloc0(sizeof(uint32_t) * 128);
+	in->arena = NULL;
+	in->arena_left = 0;
+}
+
+/* Copy a string into the interner's arena. */
+static const char *
+interner_copy(StringInterner *in, const char *s, size_t len)
+{
+	char	   *dst;
+
+	if (len > in->arena_left)
+	{
+		size_t		block = len > INTERNER_ARENA_BLOCK ? len : INTERNER_ARENA_BLOCK;
+
+		in->arena = pp_alloc(block);
+		in->arena_left = block;
+	}
+	dst = in->arena;
+	if (len > 0)
+		memcpy(dst, s, len);
+	in->arena += len;
+	in->arena_left -= len;
+	return dst;
+}
+
+/* Double the slot table and re-insert every id. */
+static void
+interner_grow_slots(StringInterner *in)
+{
+	uint32_t	new_mask = in->slot_mask * 2 + 1;
+	uint32_t   *slots = pp_alloc0(pp_mul_size((size_t) new_mask + 1, sizeof(uint32_t)));
+
+	for (uint32_t id = 0; id < in->count; id++)
+	{
+		uint32_t	i = in->hashes[id] & new_mask;
+
+		while (slots[i] != 0)
+			i = (i + 1) & new_mask;
+		slots[i] = id + 1;
+	}
+	pp_free(in->slots);
+	in->slots = slots;
+	in->slot_mask = new_mask;
+}
+
+/* Find the id of a string, or CALLTREE_NONE if it was never interned. */
+uint32_t
+interner_lookup(const StringInterner *in, const char *s, size_t len)
+{
+	uint32_t	h = hash_bytes(s, len);
+	uint32_t	i = h & in->slot_mask;
+
+	while (in->slots[i] != 0)
+	{
+		uint32_t	id = in->slots[i] - 1;
+
+		if (in->hashes[id] == h && in->lengths[id] == len &&
+			memcmp(in->strings[id], s, len) == 0)
+			return id;
+		i = (i + 1) & in->slot_mask;
+	}
+	return CALLTREE_NONE;
+}
+
+/* Return the id of a string, adding a copy of it if it is new. */
+uint32_t
+interner_intern(StringInterner *in, const char *s, size_t len)
+{
+	uint32_t	h = hash_bytes(s, len);
+	uint32_t	i = h & in->slot_mask;
+	uint32_t	id;
+
+	while (in->slots[i] != 0)
+	{
+		id = in->slots[i] - 1;
+		if (in->hashes[id] == h && in->lengths[id] == len &&
+			memcmp(in->strings[id], s, len) == 0)
+			return id;
+		i = (i + 1) & in->slot_mask;
+	}
+	if (len > UINT32_MAX || in->count >= MAX_TABLE_ENTRIES)
+		pp_error(PP_ERR_LIMIT, NULL, "too many or too long strings in one profile");
+	if (in->count == in->capacity)
+	{
+		in->capacity *= 2;
+		in->strings = pp_realloc(in->strings, pp_mul_size(in->capacity, sizeof(char *)));
+		in->lengths = pp_realloc(in->lengths, pp_mul_size(in->capacity, sizeof(uint32_t)));
+		in->hashes = pp_realloc(in->hashes, pp_mul_size(in->capacity, sizeof(uint32_t)));
+	}
+	id = in->count++;
+	in->strings[id] = interner_copy(in, s, len);
+	in->lengths[id] = (uint32_t) len;
+	in->hashes[id] = h;
+	in->slots[i] = id + 1;
+	if ((uint64_t) in->count * 2 > in->slot_mask)
+		interner_grow_slots(in);
+	return id;
+}
+
+/* Start an empty symbol table. */
+void
+symtab_init(SymbolTable *st)
+{
+	interner_init(&st->names);
+	interner_init(&st->files);
+	st->file_of_capacity = 64;
+	st->file_of = pp_alloc0(sizeof(uint32_t) * st->file_of_capacity);
+}
+
+/*
+ * Intern a function by name.  The file name is recorded only the first time
+ * a name is seen, or later if it had none; file may be NULL.
+ */
+uint32_t
+symtab_intern(SymbolTable *st, const char *name, size_t name_len,
+			  const char *file, size_t file_len)
+{
+	uint32_t	id = interner_intern(&st->names, name, name_len);
+
+	if (id >= st->file_of_capacity)
+	{
+		uint32_t	old = st->file_of_capacity;
+
+		st->file_of_capacity = st->names.capacity;
+		st->file_of = pp_realloc(st->file_of,
+								 pp_mul_size(st->file_of_capacity, sizeof(uint32_t)));
+		memset(st->file_of + old, 0, sizeof(uint32_t) * (st->file_of_capacity - old));
+	}
+	if (st->file_of[id] == 0 && file != NULL && file_len > 0)
+		st->file_of[id] = interner_intern(&st->files, file, file_len) + 1;
+	return id;
+}
+
+/* Fill in empty metadata. */
+void
+profile_meta_init(ProfileMeta *meta)
+{
+	memset(meta, 0, sizeof(*meta));
+	meta->sample_type = pp_strndup("", 0);
+	meta->sample_unit = meta->sample_type;
+	meta->period_type = meta->sample_type;
+	meta->period_unit = meta->sample_type;
+}
+
+/* Create a tree holding only its root. */
+CallTree *
+calltree_create(SymbolTable *symbols)
+{
+	CallTree   *tree = pp_alloc0(sizeof(CallTree));
+
+	tree->symbols = symbols;
+	tree->capacity = 256;
+	tree->nodes = pp_alloc_array(tree->capacity, sizeof(CallTreeNode));
+	tree->count = 1;
+	tree->nodes[0].symbol = CALLTREE_NONE;
+	tree->nodes[0].parent = CALLTREE_NONE;
+	tree->nodes[0].first_child = CALLTREE_NONE;
+	tree->nodes[0].next_sibling = CALLTREE_NONE;
+	tree->nodes[0].self = 0;
+	tree->slot_mask = 511;
+	tree->slots = pp_alloc0(sizeof(uint32_t) * 512);
+	profile_meta_init(&tree->meta);
+	return tree;
+}
+
+/* Double the edge hash and re-insert every non-root node. */
+static void
+calltree_grow_slots(CallTree *tree)
+{
+	uint32_t	new_mask = tree->slot_mask * 2 + 1;
+	uint32_t   *slots = pp_alloc0(pp_mul_size((size_t) new_mask + 1, sizeof(uint32_t)));
+
+	for (uint32_t n = 1; n < tree->count; n++)
+	{
+		uint32_t	i = hash_edge(tree->nodes[n].parent, tree->nodes[n].symbol) & new_mask;
+
+		while (slots[i] != 0)
+			i = (i + 1) & new_mask;
+		slots[i] = n;
+	}
+	pp_free(tree->slots);
+	tree->slots = slots;
+	tree->slot_mask = new_mask;
+}
+
+/* Find the child of parent for symbol, creating it if needed. */
+uint32_t
+calltree_child(CallTree *tree, uint32_t parent, uint32_t symbol)
+{
+	uint32_t	i = hash_edge(parent, symbol) & tree->slot_mask;
+	uint32_t	n;
+	CallTreeNode *node;
+
+	while ((n = tree->slots[i]) != 0)
+	{
+		if (tree->nodes[n].parent == parent && tree->nodes[n].symbol == symbol)
+			return n;
+		i = (i + 1) & tree->slot_mask;
+	}
+	if (tree->count >= MAX_TABLE_ENTRIES)
+		pp_error(PP_ERR_LIMIT, NULL, "call tree has too many nodes");
+	if (tree->count == tree->capacity)
+	{
+		tree->capacity *= 2;
+		tree->nodes = pp_realloc(tree->nodes,
+								 pp_mul_size(tree->capacity, sizeof(CallTreeNode)));
+	}
+	n = tree->count++;
+	node = &tree->nodes[n];
+	node->symbol = symbol;
+	node->parent = parent;
+	node->first_child = CALLTREE_NONE;
+	node->self = 0;
+	node->next_sibling = tree->nodes[parent].first_child;
+	tree->nodes[parent].first_child = n;
+	tree->slots[i] = n;
+	if ((uint64_t) tree->count * 2 > tree->slot_mask)
+		calltree_grow_slots(tree);
+	return n;
+}
+
+/* Add value to the stack frames[0..depth-1], root first. */
+void
+calltree_add_stack(CallTree *tree, const uint32_t *frames, uint32_t depth, int64_t value)
+{
+	uint32_t	node = CALLTREE_ROOT;
+
+	for (uint32_t i = 0; i < depth; i++)
+		node = calltree_child(tree, node, frames[i]);
+	tree->nodes[node].self = pp_add_int64(tree->nodes[node].self, value);
+}
+
+/* Sum of all self values. */
+int64_t
+calltree_total(const CallTree *tree)
+{
+	int64_t		total = 0;
+
+	for (uint32_t n = 0; n < tree->count; n++)
+		total = pp_add_int64(total, tree->nodes[n].self);
+	return total;
+}

@@ -1,0 +1,273 @@
+/*
+ * pg_pprof.c
+ *	  Module entry point: settings, and the server implementation of the
+ *	  pp_core.h platform layer (palloc, ereport, CHECK_FOR_INTERRUPTS).
+ */
+#include "pg_pprof.h"
+
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "mb/pg_wchar.h"
+#include "miscadmin.h"
+#include "regex/regex.h"
+#include "catalog/pg_collation.h"
+#include "utils/guc.h"
+#include "utils/memutils.h"
+
+PG_MODULE_MAGIC;
+
+int			pg_pprof_max_input_bytes = 256 * 1024 * 1024;
+int			pg_pprof_max_stack_depth = 65536;
+int			pg_pprof_compression_level = 3;
+
+void		_PG_init(void);
+
+/* Define the extension's settings. */
+void
+_PG_init(void)
+{
+	DefineCustomIntVariable("pg_pprof.max_input_bytes",
+							"Largest decompressed pprof input or stored profile body accepted.",
+							"Guards against gzip bombs and oversized values.",
+							&pg_pprof_max_input_bytes,
+							256 * 1024 * 1024, 1024, INT_MAX,
+							PGC_USERSET, GUC_UNIT_BYTE, NULL, NULL, NULL);
+	DefineCustomIntVariable("pg_pprof.max_stack_depth",
+							"Deepest stack, in frames, accepted from a pprof sample.",
+							NULL,
+							&pg_pprof_max_stack_depth,
+							65536, 1, 100000000,
+							PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("pg_pprof.compression_level",
+							"zstd level used when storing profiles.",
+							NULL,
+							&pg_pprof_compression_level,
+							3, 1, 19,
+							PGC_USERSET, 0, NULL, NULL, NULL);
+	MarkGUCPrefixReserved("pg_pprof");
+}
+
+/* Map an error kind to its SQLSTATE. */
+static int
+error_code(PPErrorKind kind)
+{
+	switch (kind)
+	{
+		case PP_ERR_BAD_PPROF:
+			return ERRCODE_INVALID_BINARY_REPRESENTATION;
+		case PP_ERR_CORRUPT:
+			return ERRCODE_DATA_CORRUPTED;
+		case PP_ERR_LIMIT:
+			return ERRCODE_PROGRAM_LIMIT_EXCEEDED;
+		case PP_ERR_OVERFLOW:
+			return ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE;
+		case PP_ERR_BAD_ARGUMENT:
+		case PP_ERR_MISMATCH:
+			return ERRCODE_INVALID_PARAMETER_VALUE;
+		case PP_ERR_INTERNAL:
+			break;
+	}
+	return ERRCODE_INTERNAL_ERROR;
+}
+
+/* Raise an ERROR; limit errors carry the extra text as a hint. */
+void
+pp_error(PPErrorKind kind, const char *detail, const char *fmt,...)
+{
+	char		message[1024];
+	va_list		args;
+
+	va_start(args, fmt);
+	vsnprintf(message, sizeof(message), fmt, args);
+	va_end(args);
+	if (detail == NULL)
+		ereport(ERROR, (errcode(error_code(kind)), errmsg_internal("%s", message)));
+	else if (kind == PP_ERR_LIMIT)
+		ereport(ERROR, (errcode(error_code(kind)), errmsg_internal("%s", message),
+						errhint("%s", detail)));
+	else
+		ereport(ERROR, (errcode(error_code(kind)), errmsg_internal("%s", message),
+						errdetail_internal("%s", detail)));
+	pg_unreachable();
+}
+
+/* Allocate in the current memory context (huge allocations allowed). */
+void *
+pp_alloc(size_t size)
+{
+	return MemoryContextAllocHuge(CurrentMemoryContext, size);
+}
+
+/* Allocate zeroed memory in the current memory context. */
+void *
+pp_alloc0(size_t size)
+{
+	return MemoryContextAllocExtended(CurrentMemoryContext, size, MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+}
+
+/* Resize a pp_alloc allocation. */
+void *
+pp_realloc(void *ptr, size_t size)
+{
+	return repalloc_huge(ptr, size);
+}
+
+/* Free a pp_alloc allocation. */
+void
+pp_free(void *ptr)
+{
+	pfree(ptr);
+}
+
+/* Let a long loop be cancelled. */
+void
+pp_check_interrupts(void)
+{
+	CHECK_FOR_INTERRUPTS();
+}
+
+/* Limits for the stored format, from the GUCs. */
+ProfileLimits
+pg_pprof_limits(void)
+{
+	ProfileLimits limits;
+
+	limits.max_body_bytes = (size_t) pg_pprof_max_input_bytes;
+	limits.zstd_level = pg_pprof_compression_level;
+	return limits;
+}
+
+/* Compiled drop_frames/keep_frames patterns for one pprof file. */
+typedef struct FrameRegexes
+{
+	const char *drop_source;	/* the pattern strings these were built from */
+	const char *keep_source;
+	bool		usable;			/* false if a pattern did not compile */
+	bool		has_keep;
+	regex_t		drop;
+	regex_t		keep;
+} FrameRegexes;
+
+static FrameRegexes frame_regexes;
+
+/* Free the compiled patterns of an earlier pprof file. */
+static void
+forget_frame_regexes(void)
+{
+	FrameRegexes *fr = &frame_regexes;
+
+	if (fr->drop_source != NULL)
+	{
+		pg_regfree(&fr->drop);
+		if (fr->has_keep)
+			pg_regfree(&fr->keep);
+	}
+	fr->drop_source = NULL;
+	fr->keep_source = NULL;
+	fr->has_keep = false;
+}
+
+/* Compile ^(pattern)$ with PostgreSQL's regex engine; false on a bad pattern. */
+static bool
+compile_anchored(regex_t *re, const char *pattern)
+{
+	char	   *anchored = psprintf("^(%s)$", pattern);
+	int			len = strlen(anchored);
+	pg_wchar   *wide = palloc((len + 1) * sizeof(pg_wchar));
+	int			wlen = pg_mb2wchar_with_len(anchored, wide, len);
+	int			rc = pg_regcomp(re, wide, wlen, REG_ADVANCED | REG_NOSUB, C_COLLATION_OID);
+
+	pfree(wide);
+	pfree(anchored);
+	return rc == REG_OKAY;
+}
+
+/* True if name matches re. */
+static bool
+regex_matches(regex_t *re, const char *name, size_t len)
+{
+	pg_wchar   *wide = palloc((len + 1) * sizeof(pg_wchar));
+	int			wlen = pg_mb2wchar_with_len(name, wide, (int) len);
+	int			rc = pg_regexec(re, wide, wlen, 0, NULL, 0, NULL, 0);
+
+	pfree(wide);
+	return rc == REG_OKAY;
+}
+
+/*
+ * pprof's drop_frames test: drop when ^(drop)$ matches and ^(keep)$ does
+ * not.  Like pprof, a pattern that does not compile disables pruning.
+ */
+static bool
+pg_drop_frame(void *arg, const char *drop_re, const char *keep_re,
+			  const char *name, size_t name_len)
+{
+	FrameRegexes *fr = &frame_regexes;
+
+	(void) arg;
+	if (fr->drop_source != drop_re || fr->keep_source != keep_re)
+	{
+		forget_frame_regexes();
+		fr->drop_source = drop_re;
+		fr->keep_source = keep_re;
+		fr->usable = compile_anchored(&fr->drop, drop_re);
+		fr->has_keep = false;
+		if (fr->usable && keep_re != NULL)
+		{
+			fr->has_keep = true;
+			fr->usable = compile_anchored(&fr->keep, keep_re);
+		}
+	}
+	if (!fr->usable)
+		return false;
+	if (!regex_matches(&fr->drop, name, name_len))
+		return false;
+	return !(fr->has_keep && regex_matches(&fr->keep, name, name_len));
+}
+
+/* Decoding options for pprof input, from the GUCs. */
+PprofOptions
+pg_pprof_options(void)
+{
+	PprofOptions options;
+
+	options.max_input_bytes = (size_t) pg_pprof_max_input_bytes;
+	options.max_stack_depth = (uint32_t) pg_pprof_max_stack_depth;
+	options.drop_frame = pg_drop_frame;
+	options.drop_frame_arg = NULL;
+	/* patterns are cached by string pointer: forget those of earlier calls */
+	forget_frame_regexes();
+	return options;
+}
+
+/* Encode a tree as a `profile` varlena. */
+bytea *
+profile_datum_from_tree(const CallTree *tree)
+{
+	ProfileLimits limits = pg_pprof_limits();
+	size_t		len;
+	uint8_t    *bytes = profile_encode(tree, &limits, &len);
+	bytea	   *result;
+
+	if (len > MaxAllocSize - VARHDRSZ)
+		ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+						errmsg("encoded profile of %zu bytes is too large", len)));
+	result = palloc(len + VARHDRSZ);
+	SET_VARSIZE(result, len + VARHDRSZ);
+	memcpy(VARDATA(result), bytes, len);
+	pfree(bytes);
+	return result;
+}
+
+/* Detoast and decode a `profile` datum into a validated view. */
+void
+profile_view_from_datum(Datum datum, ProfileView *view)
+{
+	bytea	   *value = (bytea *) PG_DETOAST_DATUM(datum);
+	ProfileLimits limits = pg_pprof_limits();
+
+	profile_decode((const uint8_t *) VARDATA(value), VARSIZE(value) - VARHDRSZ, &limits, view);
+	view->stored_bytes = VARSIZE(value);
+}

@@ -1,0 +1,309 @@
+/*
+ * profile_encode.c
+ *	  Call tree -> stored profile bytes (canonical order, zstd-compressed).
+ *
+ * The layout is described in profile_format.h.  Functions and files are
+ * renumbered in byte order of their names and siblings are written in that
+ * order, so equal trees always give equal bytes.
+ */
+#include "profile_format.h"
+#include "bytebuf.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <zstd.h>
+
+/* Names to sort: an id and the string it stands for. */
+typedef struct NameRef
+{
+	const char *data;
+	uint32_t	len;
+	uint32_t	id;
+} NameRef;
+
+/* qsort comparator: byte order of names. */
+static int
+compare_name_refs(const void *a, const void *b)
+{
+	const NameRef *x = a;
+	const NameRef *y = b;
+
+	return bytes_compare(x->data, x->len, y->data, y->len);
+}
+
+/* qsort comparator for uint64 keys. */
+static int
+compare_u64(const void *a, const void *b)
+{
+	uint64_t	x = *(const uint64_t *) a;
+	uint64_t	y = *(const uint64_t *) b;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * Give each marked id of an interner a new dense index in byte order of its
+ * string.  used[id] is non-zero for ids to keep; new_index[id] receives the
+ * index.  Returns the number kept and fills *order with the kept ids, sorted.
+ */
+static uint32_t
+renumber_by_name(const StringInterner *in, const uint8_t *used,
+				 uint32_t *new_index, uint32_t **order)
+{
+	NameRef    *refs = pp_alloc_array(in->count ? in->count : 1, sizeof(NameRef));
+	uint32_t	kept = 0;
+
+	for (uint32_t id = 0; id < in->count; id++)
+	{
+		if (!used[id])
+			continue;
+		refs[kept].data = in->strings[id];
+		refs[kept].len = in->lengths[id];
+		refs[kept].id = id;
+		kept++;
+	}
+	qsort(refs, kept, sizeof(NameRef), compare_name_refs);
+	*order = pp_alloc_array(kept ? kept : 1, sizeof(uint32_t));
+	for (uint32_t i = 0; i < kept; i++)
+	{
+		new_index[refs[i].id] = i;
+		(*order)[i] = refs[i].id;
+	}
+	pp_free(refs);
+	return kept;
+}
+
+/* Write a list of strings as count, lengths, then the bytes. */
+static void
+put_string_list(ByteBuf *out, const StringInterner *in, const uint32_t *order, uint32_t n)
+{
+	bytebuf_put_varint(out, n);
+	for (uint32_t i = 0; i < n; i++)
+		bytebuf_put_varint(out, in->lengths[order[i]]);
+	for (uint32_t i = 0; i < n; i++)
+		bytebuf_append(out, in->strings[order[i]], in->lengths[order[i]]);
+}
+
+/* Write one length-prefixed string. */
+static void
+put_string(ByteBuf *out, const char *s)
+{
+	size_t		len = strlen(s);
+
+	bytebuf_put_varint(out, len);
+	bytebuf_append(out, s, len);
+}
+
+/* Write the META section. */
+static void
+put_meta(ByteBuf *body, const ProfileMeta *meta, int64_t total)
+{
+	ByteBuf		sec;
+
+	bytebuf_init(&sec, 128);
+	put_string(&sec, meta->sample_type);
+	put_string(&sec, meta->sample_unit);
+	put_string(&sec, meta->period_type);
+	put_string(&sec, meta->period_unit);
+	bytebuf_put_svarint(&sec, meta->period);
+	bytebuf_put_svarint(&sec, meta->start_ns);
+	bytebuf_put_svarint(&sec, meta->end_ns);
+	bytebuf_put_svarint(&sec, meta->duration_ns);
+	bytebuf_put_svarint(&sec, meta->profile_count);
+	bytebuf_put_svarint(&sec, total);
+	bytebuf_put_varint(body, sec.len);
+	bytebuf_append(body, sec.data, sec.len);
+	pp_free(sec.data);
+}
+
+/* Append a finished stream as a length-prefixed block. */
+static void
+put_block(ByteBuf *out, ByteBuf *block)
+{
+	bytebuf_put_varint(out, block->len);
+	bytebuf_append(out, block->data, block->len);
+	pp_free(block->data);
+}
+
+/*
+ * Write the SYMBOLS section for the symbols the tree uses, and return the
+ * new index of each symbol id in *symbol_index.
+ */
+static void
+put_symbols(ByteBuf *body, const CallTree *tree, uint32_t **symbol_index)
+{
+	const SymbolTable *st = tree->symbols;
+	uint32_t	nsym_all = st->names.count;
+	uint8_t    *sym_used = pp_alloc0(nsym_all ? nsym_all : 1);
+	uint8_t    *file_used = pp_alloc0(st->files.count ? st->files.count : 1);
+	uint32_t   *file_index = pp_alloc_array(st->files.count ? st->files.count : 1, sizeof(uint32_t));
+	uint32_t   *sym_order;
+	uint32_t   *file_order;
+	uint32_t	nsym;
+	uint32_t	nfile;
+	ByteBuf		sec;
+
+	*symbol_index = pp_alloc_array(nsym_all ? nsym_all : 1, sizeof(uint32_t));
+	for (uint32_t n = 1; n < tree->count; n++)
+	{
+		uint32_t	s = tree->nodes[n].symbol;
+
+		sym_used[s] = 1;
+		if (st->file_of[s] != 0)
+			file_used[st->file_of[s] - 1] = 1;
+	}
+	nsym = renumber_by_name(&st->names, sym_used, *symbol_index, &sym_order);
+	nfile = renumber_by_name(&st->files, file_used, file_index, &file_order);
+
+	bytebuf_init(&sec, 1024);
+	put_string_list(&sec, &st->files, file_order, nfile);
+	put_string_list(&sec, &st->names, sym_order, nsym);
+	for (uint32_t i = 0; i < nsym; i++)
+	{
+		uint32_t	f = st->file_of[sym_order[i]];
+
+		bytebuf_put_varint(&sec, f == 0 ? 0 : file_index[f - 1] + 1);
+	}
+	put_block(body, &sec);
+	pp_free(sym_used);
+	pp_free(file_used);
+	pp_free(file_index);
+	pp_free(sym_order);
+	pp_free(file_order);
+}
+
+/*
+ * Write the TREE section: nodes in pre-order, siblings by new symbol index.
+ * Children are grouped by parent with a counting sort, each group sorted,
+ * and the walk uses an explicit stack so deep trees cannot overflow ours.
+ */
+static void
+put_tree(ByteBuf *body, const CallTree *tree, const uint32_t *symbol_index)
+{
+	uint32_t	count = tree->count;
+	uint32_t   *child_start = pp_alloc0(pp_mul_size((size_t) count + 1, sizeof(uint32_t)));
+	uint64_t   *children = pp_alloc_array(count, sizeof(uint64_t));
+	uint32_t   *fill = pp_alloc_array(count, sizeof(uint32_t));
+	uint32_t   *stack_node = pp_alloc_array(count, sizeof(uint32_t));
+	uint32_t   *stack_next = pp_alloc_array(count, sizeof(uint32_t));
+	uint32_t	depth = 0;
+	uint32_t	prev_depth = 0;
+	uint32_t	emitted = 0;
+	ByteBuf		sec,
+				steps,
+				syms,
+				selfs;
+
+	/* Group children by parent (counting sort), then sort each group. */
+	for (uint32_t n = 1; n < count; n++)
+		child_start[tree->nodes[n].parent + 1]++;
+	for (uint32_t p = 0; p < count; p++)
+		child_start[p + 1] += child_start[p];
+	memcpy(fill, child_start, sizeof(uint32_t) * count);
+	for (uint32_t n = 1; n < count; n++)
+	{
+		const CallTreeNode *node = &tree->nodes[n];
+
+		children[fill[node->parent]++] = ((uint64_t) symbol_index[node->symbol] << 32) | n;
+	}
+	for (uint32_t p = 0; p < count; p++)
+	{
+		uint32_t	k = child_start[p + 1] - child_start[p];
+
+		if (k > 1)
+			qsort(children + child_start[p], k, sizeof(uint64_t), compare_u64);
+	}
+
+	bytebuf_init(&steps, count + 16);
+	bytebuf_init(&syms, (size_t) count * 2 + 16);
+	bytebuf_init(&selfs, count + 16);
+
+	stack_node[0] = CALLTREE_ROOT;
+	stack_next[0] = child_start[0];
+	depth = 1;					/* entries on the stack; the root is depth 0 */
+	while (depth > 0)
+	{
+		uint32_t	top = depth - 1;
+		uint32_t	parent = stack_node[top];
+
+		if (stack_next[top] == child_start[parent + 1])
+		{
+			depth--;
+			continue;
+		}
+		{
+			uint64_t	entry = children[stack_next[top]++];
+			uint32_t	n = (uint32_t) entry;
+			uint32_t	node_depth = depth; /* children of the root are depth 1 */
+
+			bytebuf_put_varint(&steps, prev_depth + 1 - node_depth);
+			bytebuf_put_varint(&syms, entry >> 32);
+			bytebuf_put_svarint(&selfs, tree->nodes[n].self);
+			prev_depth = node_depth;
+			stack_node[depth] = n;
+			stack_next[depth] = child_start[n];
+			depth++;
+		}
+		if ((++emitted & 0xfff) == 0)
+			pp_check_interrupts();
+	}
+
+	bytebuf_init(&sec, steps.len + syms.len + selfs.len + 64);
+	bytebuf_put_svarint(&sec, tree->nodes[CALLTREE_ROOT].self);
+	bytebuf_put_varint(&sec, count - 1);
+	put_block(&sec, &steps);
+	put_block(&sec, &syms);
+	put_block(&sec, &selfs);
+	put_block(body, &sec);
+
+	pp_free(child_start);
+	pp_free(children);
+	pp_free(fill);
+	pp_free(stack_node);
+	pp_free(stack_next);
+}
+
+/* Encode a call tree into the stored form (without a varlena header). */
+uint8_t *
+profile_encode(const CallTree *tree, const ProfileLimits *limits, size_t *out_len)
+{
+	ByteBuf		body;
+	ByteBuf		out;
+	uint32_t   *symbol_index;
+	size_t		bound;
+	size_t		zlen;
+
+	bytebuf_init(&body, (size_t) tree->count * 4 + 1024);
+	put_meta(&body, &tree->meta, calltree_total(tree));
+	put_symbols(&body, tree, &symbol_index);
+	put_tree(&body, tree, symbol_index);
+	pp_free(symbol_index);
+
+	if (body.len > limits->max_body_bytes)
+		pp_error(PP_ERR_LIMIT, "Raise pg_pprof.max_input_bytes to store larger profiles.",
+				 "profile body of %zu bytes exceeds pg_pprof.max_input_bytes (%zu)",
+				 body.len, limits->max_body_bytes);
+
+	bound = ZSTD_compressBound(body.len);
+	bytebuf_init(&out, bound + 16);
+	out.data[0] = PROFILE_FORMAT_VERSION;
+	out.data[1] = PROFILE_FLAG_ZSTD;
+	out.len = 2;
+	bytebuf_put_varint(&out, body.len);
+	bytebuf_reserve(&out, bound);
+	zlen = ZSTD_compress(out.data + out.len, bound, body.data, body.len, limits->zstd_level);
+	if (ZSTD_isError(zlen))
+		pp_error(PP_ERR_INTERNAL, NULL, "zstd compression failed: %s", ZSTD_getErrorName(zlen));
+	if (zlen < body.len)
+		out.len += zlen;
+	else
+	{
+		/* Incompressible (tiny) bodies are stored raw. */
+		out.data[1] = 0;
+		memcpy(out.data + out.len, body.data, body.len);
+		out.len += body.len;
+	}
+	pp_free(body.data);
+	*out_len = out.len;
+	return out.data;
+}

@@ -1,0 +1,262 @@
+/*
+ * profile_type.c
+ *	  The `profile` SQL type: text and binary I/O, and its accessors.
+ *
+ * The text form is "\x" followed by the stored bytes in hex, so pg_dump and
+ * COPY round-trip exactly.  Every input path validates the whole value.
+ */
+#include "pg_pprof.h"
+
+#include "catalog/pg_type.h"
+#include "datatype/timestamp.h"
+#include "funcapi.h"
+#include "lib/stringinfo.h"
+#include "libpq/pqformat.h"
+#include "utils/array.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/datetime.h"
+#include "utils/json.h"
+#include "utils/jsonb.h"
+#include "utils/timestamp.h"
+
+PG_FUNCTION_INFO_V1(profile_in);
+PG_FUNCTION_INFO_V1(profile_out);
+PG_FUNCTION_INFO_V1(profile_recv);
+PG_FUNCTION_INFO_V1(profile_send);
+PG_FUNCTION_INFO_V1(profile_total);
+PG_FUNCTION_INFO_V1(profile_sample_type);
+PG_FUNCTION_INFO_V1(profile_unit);
+PG_FUNCTION_INFO_V1(profile_info);
+PG_FUNCTION_INFO_V1(profile_stacks);
+
+/* Validate raw stored bytes and wrap them as a `profile` varlena. */
+static bytea *
+profile_from_stored_bytes(const char *data, size_t len)
+{
+	ProfileLimits limits = pg_pprof_limits();
+	ProfileView view;
+	bytea	   *result;
+
+	profile_decode((const uint8_t *) data, len, &limits, &view);
+	result = palloc(len + VARHDRSZ);
+	SET_VARSIZE(result, len + VARHDRSZ);
+	memcpy(VARDATA(result), data, len);
+	return result;
+}
+
+/* Text input: "\x" and hex digits. */
+Datum
+profile_in(PG_FUNCTION_ARGS)
+{
+	char	   *str = PG_GETARG_CSTRING(0);
+	size_t		len = strlen(str);
+	char	   *bytes;
+	uint64		n;
+
+	if (len < 2 || str[0] != '\\' || str[1] != 'x' || (len - 2) % 2 != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+				 errmsg("invalid input syntax for type profile"),
+				 errdetail("A profile is written as \\x followed by an even number of hex digits."),
+				 errhint("Use profile_from_pprof() to convert pprof data.")));
+	bytes = palloc((len - 2) / 2 + 1);
+	n = hex_decode(str + 2, len - 2, bytes);
+	PG_RETURN_BYTEA_P(profile_from_stored_bytes(bytes, n));
+}
+
+/* Text output: "\x" and hex digits of the stored bytes. */
+Datum
+profile_out(PG_FUNCTION_ARGS)
+{
+	bytea	   *value = PG_GETARG_BYTEA_PP(0);
+	size_t		len = VARSIZE_ANY_EXHDR(value);
+	char	   *out = palloc(len * 2 + 3);
+
+	out[0] = '\\';
+	out[1] = 'x';
+	hex_encode(VARDATA_ANY(value), len, out + 2);
+	out[len * 2 + 2] = '\0';
+	PG_RETURN_CSTRING(out);
+}
+
+/* Binary input: the stored bytes, validated. */
+Datum
+profile_recv(PG_FUNCTION_ARGS)
+{
+	StringInfo	buf = (StringInfo) PG_GETARG_POINTER(0);
+	const char *data = buf->data + buf->cursor;
+	size_t		len = buf->len - buf->cursor;
+	bytea	   *result = profile_from_stored_bytes(data, len);
+
+	buf->cursor = buf->len;
+	PG_RETURN_BYTEA_P(result);
+}
+
+/* Binary output: the stored bytes as they are. */
+Datum
+profile_send(PG_FUNCTION_ARGS)
+{
+	bytea	   *value = PG_GETARG_BYTEA_PP(0);
+	StringInfoData buf;
+
+	pq_begintypsend(&buf);
+	pq_sendbytes(&buf, VARDATA_ANY(value), VARSIZE_ANY_EXHDR(value));
+	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
+}
+
+/* Sum of all values. */
+Datum
+profile_total(PG_FUNCTION_ARGS)
+{
+	ProfileView view;
+
+	PG_GETARG_PROFILE_VIEW(0, &view);
+	PG_RETURN_INT64(view.total);
+}
+
+/* The sample type, e.g. "cpu". */
+Datum
+profile_sample_type(PG_FUNCTION_ARGS)
+{
+	ProfileView view;
+
+	PG_GETARG_PROFILE_VIEW(0, &view);
+	PG_RETURN_TEXT_P(cstring_to_text(view.meta.sample_type));
+}
+
+/* The sample unit, e.g. "nanoseconds". */
+Datum
+profile_unit(PG_FUNCTION_ARGS)
+{
+	ProfileView view;
+
+	PG_GETARG_PROFILE_VIEW(0, &view);
+	PG_RETURN_TEXT_P(cstring_to_text(view.meta.sample_unit));
+}
+
+/* Append "key": "string" to a JSON object under construction. */
+static void
+json_field_string(StringInfo out, const char *key, const char *value)
+{
+	if (out->len > 1)
+		appendStringInfoString(out, ", ");
+	escape_json(out, key);
+	appendStringInfoString(out, ": ");
+	escape_json(out, value);
+}
+
+/* Append "key": number. */
+static void
+json_field_int(StringInfo out, const char *key, int64 value)
+{
+	if (out->len > 1)
+		appendStringInfoString(out, ", ");
+	escape_json(out, key);
+	appendStringInfo(out, ": " INT64_FORMAT, value);
+}
+
+/* Append "key": ISO timestamp (UTC) for nanoseconds since 1970, or null for 0. */
+static void
+json_field_time(StringInfo out, const char *key, int64 ns)
+{
+	if (out->len > 1)
+		appendStringInfoString(out, ", ");
+	escape_json(out, key);
+	if (ns == 0)
+		appendStringInfoString(out, ": null");
+	else
+	{
+		TimestampTz ts = ns / 1000 -
+			((int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * USECS_PER_DAY);
+		int			utc = 0;
+		char		buf[MAXDATELEN + 1];
+
+		if (!IS_VALID_TIMESTAMP(ts))
+			appendStringInfoString(out, ": null");
+		else
+			appendStringInfo(out, ": \"%s\"",
+							 JsonEncodeDateTime(buf, TimestampTzGetDatum(ts), TIMESTAMPTZOID, &utc));
+	}
+}
+
+/* All metadata, sizes and counts as a jsonb object. */
+Datum
+profile_info(PG_FUNCTION_ARGS)
+{
+	ProfileView view;
+	StringInfoData out;
+
+	PG_GETARG_PROFILE_VIEW(0, &view);
+	initStringInfo(&out);
+	appendStringInfoChar(&out, '{');
+	json_field_string(&out, "sample_type", view.meta.sample_type);
+	json_field_string(&out, "unit", view.meta.sample_unit);
+	json_field_string(&out, "period_type", view.meta.period_type);
+	json_field_string(&out, "period_unit", view.meta.period_unit);
+	json_field_int(&out, "period", view.meta.period);
+	json_field_time(&out, "start_time", view.meta.start_ns);
+	json_field_time(&out, "end_time", view.meta.end_ns);
+	json_field_int(&out, "duration_ns", view.meta.duration_ns);
+	json_field_int(&out, "profiles", view.meta.profile_count);
+	json_field_int(&out, "total", view.total);
+	json_field_int(&out, "nodes", view.node_count);
+	json_field_int(&out, "functions", view.symbol_count);
+	json_field_int(&out, "files", view.file_count);
+	json_field_int(&out, "stored_bytes", (int64) view.stored_bytes);
+	json_field_int(&out, "format_version", PROFILE_FORMAT_VERSION);
+	appendStringInfoChar(&out, '}');
+	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(out.data)));
+}
+
+/*
+ * One row per distinct stack with a non-zero self value, root first.  A
+ * non-zero root self (samples whose stack was empty) gives an empty array.
+ */
+Datum
+profile_stacks(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	ProfileView view;
+	Datum	   *names;
+	Datum	   *path;
+
+	InitMaterializedSRF(fcinfo, 0);
+	PG_GETARG_PROFILE_VIEW(0, &view);
+	names = palloc(sizeof(Datum) * (view.symbol_count + 1));
+	for (uint32 s = 0; s < view.symbol_count; s++)
+		names[s] = PointerGetDatum(cstring_to_text_with_len(view.symbols[s].data,
+															view.symbols[s].len));
+	path = palloc(sizeof(Datum) * ((Size) view.node_count + 1));
+
+	if (view.root_self != 0)
+	{
+		Datum		values[2];
+		bool		nulls[2] = {false, false};
+
+		values[0] = PointerGetDatum(construct_empty_array(TEXTOID));
+		values[1] = Int64GetDatum(view.root_self);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	for (uint32 i = 0; i < view.node_count; i++)
+	{
+		uint32		depth = view.node_depth[i];
+
+		path[depth - 1] = names[view.node_symbol[i]];
+		if (view.node_self[i] != 0)
+		{
+			Datum		values[2];
+			bool		nulls[2] = {false, false};
+			ArrayType  *stack = construct_array(path, (int) depth, TEXTOID, -1, false,
+												TYPALIGN_INT);
+
+			values[0] = PointerGetDatum(stack);
+			values[1] = Int64GetDatum(view.node_self[i]);
+			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+			pfree(stack);
+		}
+		if ((i & 0xfff) == 0xfff)
+			CHECK_FOR_INTERRUPTS();
+	}
+	return (Datum) 0;
+}
