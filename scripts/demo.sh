@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# scripts/demo.sh: set up everything and show what pg_pprof does.
+#
+# On a fresh Debian 12 machine (as root) it installs the packages it needs,
+# builds and installs the extension, starts a private PostgreSQL cluster in
+# .pg/ (own socket directory and port, run as the postgres user), loads the
+# example profiles from examples/ into a table and prints what the
+# extension shows.  Running it again reloads the table.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+cd "$PP_ROOT"
+
+pp_install_deps
+pp_build
+pp_start_cluster
+
+pp_psql -q <<'SQL'
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS pg_pprof;
+CREATE TABLE IF NOT EXISTS profiles (
+	id          bigserial PRIMARY KEY,
+	service     text NOT NULL,
+	host        text NOT NULL,
+	version     text NOT NULL,
+	time        timestamptz NOT NULL,
+	sample_type text NOT NULL,
+	unit        text NOT NULL,
+	labels      jsonb NOT NULL DEFAULT '{}',
+	profile     profile NOT NULL
+);
+CREATE INDEX IF NOT EXISTS profiles_service_time ON profiles (service, sample_type, time);
+TRUNCATE profiles;
+SQL
+
+# Load each example file: one row per sample type and endpoint label.
+for f in examples/*.pb.gz; do
+	pp_psql -q <<SQL
+INSERT INTO profiles (service, host, version, time, sample_type, unit, labels, profile)
+SELECT 'shop-api', 'demo-host', '1.0.0',
+       coalesce((profile_info(profile)->>'start_time')::timestamptz, now()),
+       sample_type, unit, labels, profile
+FROM pprof_split(pg_read_binary_file('$PP_ROOT/$f'), '{endpoint}');
+SQL
+done
+
+pp_psql <<'SQL'
+\echo
+\echo '== What was loaded: one row per file, sample type and endpoint'
+SELECT sample_type, unit, count(*) AS rows, sum(profile_total(profile)) AS total,
+       sum((profile_info(profile)->>'stored_bytes')::int) AS stored_bytes
+FROM profiles GROUP BY 1, 2 ORDER BY 1;
+
+\echo '== CPU time per endpoint (from the pprof labels)'
+SELECT coalesce(labels->>'endpoint', '(none)') AS endpoint,
+       round(sum(profile_total(profile)) / 1e9, 2) AS cpu_seconds
+FROM profiles WHERE sample_type = 'cpu' GROUP BY 1 ORDER BY 2 DESC;
+
+\echo '== Top functions by self CPU time over all rows (flat and cum, as go tool pprof -top)'
+WITH s AS (
+	SELECT st.stack, st.value
+	FROM profiles, profile_stacks(profile) st WHERE sample_type = 'cpu'
+), flat AS (
+	SELECT stack[cardinality(stack)] AS function, sum(value) AS flat FROM s GROUP BY 1
+), cum AS (
+	SELECT f AS function, sum(value) AS cum
+	FROM s, LATERAL (SELECT DISTINCT unnest(stack) AS f) u GROUP BY 1
+)
+SELECT function, round(flat / 1e6) AS flat_ms, round(cum / 1e6) AS cum_ms
+FROM flat JOIN cum USING (function) ORDER BY flat DESC, function LIMIT 10;
+
+\echo '== The heaviest CPU stacks, root first'
+SELECT round(value / 1e6) AS ms, array_to_string(stack[greatest(1, cardinality(stack) - 3):], ' > ') AS "stack (last 4 frames)"
+FROM profiles, profile_stacks(profile)
+WHERE sample_type = 'cpu' ORDER BY value DESC LIMIT 8;
+SQL
+
+cat <<MSG
+
+The private cluster keeps running. Connect with:
+  psql -h $PP_PGDIR/run -p $PP_PORT -U postgres $PP_DB
+Stop it with:
+  runuser -u postgres -- $(pp_pgbin)/pg_ctl -D $PP_PGDIR/data stop
+MSG

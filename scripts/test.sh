@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# scripts/test.sh: the whole test suite, from a fresh Debian 12 machine.
+#
+# Installs what is missing, builds and installs the extension, starts the
+# private cluster (.pg/), then runs every suite and exits non-zero if any
+# fails.  Suites:
+#   regress    pg_regress tests in sql/ and expected/
+#   oracle     every sample type of every example and corpus file against
+#              Google's pprof library (test/oracle.sh)
+#   roundtrip  pg_dump/pg_restore, COPY BINARY and hostile COPY input
+#   hostile    hand-made malicious pprof files (test/hostile.sh)
+#   fuzz       the plain C cores under ASan/UBSan with mutated inputs
+set -uo pipefail
+source "$(dirname "$0")/lib.sh"
+cd "$PP_ROOT"
+
+pp_install_deps || exit 1
+PG_PPROF_WERROR=1 pp_build || { pp_say "build failed"; exit 1; }
+pp_start_cluster || { pp_say "could not start the cluster"; exit 1; }
+pp_export_pgenv
+export PP_CLUSTER_READY=1
+
+total_passed=0 total_failed=0
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
+# Run one suite, echo its output and add its closing counts to the totals.
+run_suite() {
+	local name=$1; shift
+	pp_say "suite $name"
+	"$@" 2>&1 | tee "$log"
+	local rc=${PIPESTATUS[0]}
+	local line; line=$(grep -E '[0-9]+ passed, [0-9]+ failed' "$log" | tail -1)
+	local p f
+	p=$(grep -oE '[0-9]+ passed' <<<"$line" | grep -oE '[0-9]+')
+	f=$(grep -oE '[0-9]+ failed' <<<"$line" | grep -oE '[0-9]+')
+	[ -n "$line" ] || { p=0; f=1; }
+	[ "$rc" -ne 0 ] && [ "$f" -eq 0 ] && f=1
+	total_passed=$((total_passed + p)) total_failed=$((total_failed + f))
+}
+
+# pg_regress, with its summary turned into counts.
+regress() {
+	local out rc
+	out=$(make -s installcheck PG_CONFIG=/usr/bin/pg_config 2>&1); rc=$?
+	echo "$out"
+	[ $rc -ne 0 ] && [ -f regression.diffs ] && head -60 regression.diffs
+	local n; n=$(grep -cE '^(ok|not ok|test) ' <<<"$out")
+	local bad; bad=$(grep -cE '(^not ok|FAILED)' <<<"$out")
+	echo "regress: $((n - bad)) passed, $bad failed"
+	return $rc
+}
+
+run_suite regress regress
+run_suite oracle bash test/oracle.sh
+run_suite roundtrip bash test/roundtrip.sh
+[ -f test/hostile.sh ] && run_suite hostile bash test/hostile.sh
+[ -f test/fuzz/run.sh ] && run_suite fuzz bash test/fuzz/run.sh
+
+echo
+echo "all suites: $total_passed passed, $total_failed failed"
+[ "$total_failed" -eq 0 ]

@@ -1,0 +1,48 @@
+-- Error paths of ingest: each raises an ERROR with a fitting SQLSTATE.
+\getenv abs_srcdir PG_ABS_SRCDIR
+\set cpu1 :abs_srcdir '/examples/cpu_1.pb.gz'
+\set VERBOSITY default
+SET client_min_messages = warning;
+
+-- Unknown sample type: the detail lists the available ones.
+SELECT profile_from_pprof(pg_read_binary_file(:'cpu1'), 'wall');
+SELECT profile_from_pprof(pg_read_binary_file(:'cpu1'), '7');
+-- Truncated gzip, truncated protobuf, not protobuf, empty.
+SELECT profile_from_pprof(substr(pg_read_binary_file(:'cpu1'), 1, 100));
+SELECT profile_from_pprof('\x0a0208'::bytea);
+SELECT profile_from_pprof('\xffffffff'::bytea);
+SELECT profile_from_pprof(''::bytea);
+-- string_table[0] must be empty (field 6, "x").
+SELECT profile_from_pprof('\x320178'::bytea);
+-- A sample type whose name index is out of range.
+SELECT profile_from_pprof('\x0a0208053200'::bytea);
+-- Trailing garbage after the gzip member.
+SELECT profile_from_pprof(pg_read_binary_file(:'cpu1') || '\x00'::bytea);
+-- The decompressed size limit.
+SET pg_pprof.max_input_bytes = '4kB';
+SELECT profile_from_pprof(pg_read_binary_file(:'cpu1'));
+RESET pg_pprof.max_input_bytes;
+-- A profile with no sample types at all.
+SELECT profile_from_pprof('\x3200'::bytea);
+
+-- The SQLSTATEs.
+DO $$
+DECLARE
+	inputs bytea[] := ARRAY['\xffffffff'::bytea, '\x320178'::bytea, ''::bytea];
+	i bytea;
+BEGIN
+	FOREACH i IN ARRAY inputs LOOP
+		BEGIN
+			PERFORM profile_from_pprof(i);
+		EXCEPTION WHEN OTHERS THEN
+			RAISE WARNING 'SQLSTATE %', SQLSTATE;
+		END;
+	END LOOP;
+	BEGIN
+		PERFORM '\x0200'::profile;
+	EXCEPTION WHEN OTHERS THEN
+		RAISE WARNING 'corrupt value: SQLSTATE %', SQLSTATE;
+	END;
+END $$;
+-- The backend is still alive.
+SELECT 1 AS alive;
