@@ -62,6 +62,14 @@ typedef struct CallTreeNode
 	int64_t		self;
 } CallTreeNode;
 
+/* One slot of the edge hash: the key is stored inline to save a cache miss. */
+typedef struct CallTreeSlot
+{
+	uint32_t	parent;
+	uint32_t	symbol;
+	uint32_t	node;			/* 0 = empty (the root is never a child) */
+} CallTreeSlot;
+
 /* A call tree over a symbol table (the table may be shared by many trees). */
 typedef struct CallTree
 {
@@ -69,7 +77,7 @@ typedef struct CallTree
 	CallTreeNode *nodes;
 	uint32_t	count;
 	uint32_t	capacity;
-	uint32_t   *slots;			/* node index, 0 = empty (root is never a child) */
+	CallTreeSlot *slots;		/* (parent, symbol) -> node */
 	uint32_t	slot_mask;
 	ProfileMeta meta;
 } CallTree;
@@ -86,6 +94,7 @@ extern void profile_meta_init(ProfileMeta *meta);
 extern char *pp_strndup(const char *s, size_t len);
 
 extern CallTree *calltree_create(SymbolTable *symbols);
+extern void calltree_reserve(CallTree *tree, uint32_t nodes);
 extern uint32_t calltree_child(CallTree *tree, uint32_t parent, uint32_t symbol);
 extern void calltree_add_stack(CallTree *tree, const uint32_t *frames, uint32_t depth,
 							   int64_t value);

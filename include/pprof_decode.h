@@ -52,6 +52,7 @@ typedef struct PprofFile
 	uint32_t   *loc_frame_start;
 	uint32_t   *loc_frame_count;
 	uint8_t    *loc_prune;		/* PPROF_PRUNE_* flags */
+	bool		has_pruning;	/* some location matched drop_frames */
 	uint32_t   *frames;
 	IdMap		locations;		/* location id -> location index */
 	/* scratch for one sample's stack */

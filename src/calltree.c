@@ -225,29 +225,58 @@ calltree_create(SymbolTable *symbols)
 	tree->nodes[0].next_sibling = CALLTREE_NONE;
 	tree->nodes[0].self = 0;
 	tree->slot_mask = 511;
-	tree->slots = pp_alloc0(sizeof(uint32_t) * 512);
+	tree->slots = pp_alloc0(sizeof(CallTreeSlot) * 512);
 	profile_meta_init(&tree->meta);
 	return tree;
 }
 
-/* Double the edge hash and re-insert every non-root node. */
+/* Resize the edge hash to at least min_slots slots and re-insert every node. */
 static void
-calltree_grow_slots(CallTree *tree)
+calltree_rehash(CallTree *tree, size_t min_slots)
 {
-	uint32_t	new_mask = tree->slot_mask * 2 + 1;
-	uint32_t   *slots = pp_alloc0(pp_mul_size((size_t) new_mask + 1, sizeof(uint32_t)));
+	size_t		size = (size_t) tree->slot_mask + 1;
+	uint32_t	new_mask;
+	CallTreeSlot *slots;
 
+	while (size < min_slots)
+		size *= 2;
+	if (size > ((size_t) 1 << 32))
+		pp_error(PP_ERR_LIMIT, NULL, "call tree has too many nodes");
+	new_mask = (uint32_t) (size - 1);
+	slots = pp_alloc0(pp_mul_size(size, sizeof(CallTreeSlot)));
 	for (uint32_t n = 1; n < tree->count; n++)
 	{
-		uint32_t	i = hash_edge(tree->nodes[n].parent, tree->nodes[n].symbol) & new_mask;
+		uint32_t	parent = tree->nodes[n].parent;
+		uint32_t	symbol = tree->nodes[n].symbol;
+		uint32_t	i = hash_edge(parent, symbol) & new_mask;
 
-		while (slots[i] != 0)
+		while (slots[i].node != 0)
 			i = (i + 1) & new_mask;
-		slots[i] = n;
+		slots[i].parent = parent;
+		slots[i].symbol = symbol;
+		slots[i].node = n;
 	}
 	pp_free(tree->slots);
 	tree->slots = slots;
 	tree->slot_mask = new_mask;
+}
+
+/* Make room for about `nodes` more nodes without rehashing on the way. */
+void
+calltree_reserve(CallTree *tree, uint32_t nodes)
+{
+	uint64_t	want = (uint64_t) tree->count + nodes;
+
+	if (want > MAX_TABLE_ENTRIES)
+		want = MAX_TABLE_ENTRIES;
+	if (want > tree->capacity)
+	{
+		tree->capacity = (uint32_t) want;
+		tree->nodes = pp_realloc(tree->nodes,
+								 pp_mul_size(tree->capacity, sizeof(CallTreeNode)));
+	}
+	if (want * 2 > tree->slot_mask)
+		calltree_rehash(tree, (size_t) want * 2 + 2);
 }
 
 /* Find the child of parent for symbol, creating it if needed. */
@@ -255,13 +284,17 @@ uint32_t
 calltree_child(CallTree *tree, uint32_t parent, uint32_t symbol)
 {
 	uint32_t	i = hash_edge(parent, symbol) & tree->slot_mask;
-	uint32_t	n;
+	CallTreeSlot *slot;
 	CallTreeNode *node;
+	uint32_t	n;
 
-	while ((n = tree->slots[i]) != 0)
+	for (;;)
 	{
-		if (tree->nodes[n].parent == parent && tree->nodes[n].symbol == symbol)
-			return n;
+		slot = &tree->slots[i];
+		if (slot->node == 0)
+			break;
+		if (slot->parent == parent && slot->symbol == symbol)
+			return slot->node;
 		i = (i + 1) & tree->slot_mask;
 	}
 	if (tree->count >= MAX_TABLE_ENTRIES)
@@ -280,9 +313,11 @@ calltree_child(CallTree *tree, uint32_t parent, uint32_t symbol)
 	node->self = 0;
 	node->next_sibling = tree->nodes[parent].first_child;
 	tree->nodes[parent].first_child = n;
-	tree->slots[i] = n;
+	slot->parent = parent;
+	slot->symbol = symbol;
+	slot->node = n;
 	if ((uint64_t) tree->count * 2 > tree->slot_mask)
-		calltree_grow_slots(tree);
+		calltree_rehash(tree, ((size_t) tree->slot_mask + 1) * 2);
 	return n;
 }
 

@@ -383,6 +383,7 @@ resolve_locations(PprofFile *file, const StringTable *st, const IdMap *functions
 		file->loc_frame_count[i] = (uint32_t) (pos - file->loc_frame_start[i]);
 		if (cut >= 0)
 		{
+			file->has_pruning = true;
 			file->loc_prune[i] = PPROF_PRUNE_BENEATH;
 			if ((size_t) cut == nline - 1)
 				file->loc_prune[i] |= PPROF_PRUNE_WHOLE;
@@ -562,7 +563,7 @@ sample_stack(PprofFile *file, const Pprof__Sample *s)
 	bool		found_user = false;
 	uint32_t	depth = 0;
 
-	for (size_t i = n; i-- > 0;)
+	for (size_t i = file->has_pruning ? n : 0; i-- > 0;)
 	{
 		uint8_t		flags = file->loc_prune[idmap_lookup(locs, s->location_id[i])];
 
@@ -621,6 +622,20 @@ new_type_tree(PprofFile *file, int type_index)
 	return tree;
 }
 
+/*
+ * A guess at the node count of a tree, to size it once: the number of
+ * location references, capped so hostile counts cannot reserve much.
+ */
+static uint32_t
+estimate_nodes(const PprofFile *file)
+{
+	size_t		refs = 0;
+
+	for (size_t i = 0; i < file->msg->n_sample && refs < (1 << 20); i++)
+		refs += file->msg->sample[i]->n_location_id;
+	return refs < (1 << 20) ? (uint32_t) refs : (1 << 20);
+}
+
 /* Build the call tree of one sample type. */
 CallTree *
 pprof_build_tree(PprofFile *file, int type_index)
@@ -628,6 +643,7 @@ pprof_build_tree(PprofFile *file, int type_index)
 	const Pprof__Profile *msg = file->msg;
 	CallTree   *tree = new_type_tree(file, type_index);
 
+	calltree_reserve(tree, estimate_nodes(file));
 	for (size_t i = 0; i < msg->n_sample; i++)
 	{
 		const Pprof__Sample *s = msg->sample[i];
