@@ -9,12 +9,14 @@ DATA = pg_pprof--0.1.0.sql
 PGFILEDESC = "pg_pprof - pprof profiles as a compressed type"
 
 # The data flow, in order: pprof decode -> call tree -> encode -> stored
-# value -> decode -> SQL wrappers.
+# value -> decode -> merge -> views, then the SQL wrappers.
 CORE_OBJS = src/bytebuf.o src/utf8_text.o gen/profile.pb-c.o src/pprof_decode.o \
-	src/calltree.o src/profile_encode.o src/profile_decode.o
-OBJS = $(CORE_OBJS) src/pg_pprof.o src/profile_type.o src/ingest.o
+	src/calltree.o src/profile_encode.o src/profile_decode.o src/profile_merge.o \
+	src/flame.o
+OBJS = $(CORE_OBJS) src/pg_pprof.o src/profile_type.o src/ingest.o src/merge.o \
+	src/views.o
 
-REGRESS = type ingest stacks errors
+REGRESS = type ingest stacks errors merge views
 REGRESS_OPTS = --load-extension=pg_pprof
 
 PG_CPPFLAGS = -Iinclude -Igen

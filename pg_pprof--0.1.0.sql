@@ -64,3 +64,65 @@ CREATE FUNCTION profile_stacks(profile, OUT stack text[], OUT value bigint)
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 1000;
 COMMENT ON FUNCTION profile_stacks(profile) IS
 	'one row per distinct stack (root first) with a non-zero self value';
+
+-- Merge -----------------------------------------------------------------
+
+CREATE FUNCTION profile_merge_transfn(internal, profile) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C CALLED ON NULL INPUT PARALLEL SAFE;
+CREATE FUNCTION profile_merge_combinefn(internal, internal) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C CALLED ON NULL INPUT PARALLEL SAFE;
+CREATE FUNCTION profile_merge_serialfn(internal) RETURNS bytea
+	AS 'MODULE_PATHNAME' LANGUAGE C STRICT PARALLEL SAFE;
+CREATE FUNCTION profile_merge_deserialfn(bytea, internal) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C STRICT PARALLEL SAFE;
+CREATE FUNCTION profile_merge_finalfn(internal) RETURNS profile
+	AS 'MODULE_PATHNAME' LANGUAGE C CALLED ON NULL INPUT PARALLEL SAFE;
+
+-- Partial states serialize to the stored profile format, validated on read.
+CREATE AGGREGATE profile_merge(profile) (
+	SFUNC = profile_merge_transfn,
+	STYPE = internal,
+	FINALFUNC = profile_merge_finalfn,
+	COMBINEFUNC = profile_merge_combinefn,
+	SERIALFUNC = profile_merge_serialfn,
+	DESERIALFUNC = profile_merge_deserialfn,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE profile_merge(profile) IS
+	'merge profiles of one sample type; NULLs are ignored, no rows give NULL';
+
+CREATE FUNCTION profile_merge(a profile, b profile) RETURNS profile
+	AS 'MODULE_PATHNAME', 'profile_merge_pair' LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
+COMMENT ON FUNCTION profile_merge(profile, profile) IS 'the merge of two profiles';
+
+CREATE OPERATOR + (
+	LEFTARG = profile,
+	RIGHTARG = profile,
+	FUNCTION = profile_merge,
+	COMMUTATOR = +
+);
+
+-- Views -----------------------------------------------------------------
+
+CREATE FUNCTION flamegraph(p profile, max_nodes int DEFAULT 8192, focus text DEFAULT NULL,
+	ignore text DEFAULT NULL, hide text DEFAULT NULL,
+	OUT level int, OUT value bigint, OUT self bigint, OUT label text)
+	RETURNS SETOF record
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE ROWS 1000;
+COMMENT ON FUNCTION flamegraph(profile, int, text, text, text) IS
+	'rows for Grafana''s Flame Graph panel: depth-first pre-order, root "total" first';
+
+CREATE FUNCTION flamegraph_diff(baseline profile, comparison profile, max_nodes int DEFAULT 8192,
+	OUT level int, OUT value bigint, OUT self bigint, OUT label text,
+	OUT "valueRight" bigint, OUT "selfRight" bigint)
+	RETURNS SETOF record
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE ROWS 1000;
+COMMENT ON FUNCTION flamegraph_diff(profile, profile, int) IS
+	'diff rows for Grafana''s Flame Graph panel: baseline in value/self, comparison in valueRight/selfRight';
+
+CREATE FUNCTION profile_top(p profile, n int DEFAULT 100,
+	OUT function text, OUT self bigint, OUT total bigint)
+	RETURNS SETOF record
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE ROWS 100;
+COMMENT ON FUNCTION profile_top(profile, int) IS
+	'functions by self value; total counts each sample once per function, like pprof''s cum';

@@ -100,6 +100,21 @@ extern void calltree_add_stack(CallTree *tree, const uint32_t *frames, uint32_t 
 							   int64_t value);
 extern int64_t calltree_total(const CallTree *tree);
 
+/*
+ * Children grouped by parent and sorted by rank[symbol]: the children of
+ * node p are children[child_start[p] .. child_start[p + 1]).  Each entry
+ * is (rank << 32 | node).  Used to walk a tree in canonical order.
+ */
+typedef struct CallTreeChildren
+{
+	uint32_t   *child_start;	/* count + 1 entries */
+	uint64_t   *children;		/* count entries (the root is nobody's child) */
+} CallTreeChildren;
+
+extern void calltree_sorted_children(const CallTree *tree, const uint32_t *rank,
+									 CallTreeChildren *out);
+extern uint32_t *calltree_symbol_ranks(const CallTree *tree);
+
 /* Compare two byte strings in byte order, shorter first on a common prefix. */
 extern int	bytes_compare(const char *a, size_t alen, const char *b, size_t blen);
 

@@ -78,4 +78,7 @@ extern void profile_decode(const uint8_t *data, size_t len, const ProfileLimits 
 /* Add every node of a decoded profile into a tree (used by merges). */
 extern void profile_view_add_to_tree(const ProfileView *view, CallTree *tree);
 
+/* A new tree, over a new symbol table, holding a decoded profile. */
+extern CallTree *profile_view_to_tree(const ProfileView *view);
+
 #endif							/* PROFILE_FORMAT_H */

@@ -5,7 +5,7 @@
 # builds and installs the extension, starts a private PostgreSQL cluster in
 # .pg/ (own socket directory and port, run as the postgres user), loads the
 # example profiles from examples/ into a table and prints what the
-# extension shows.  Running it again reloads the table.
+# extension shows.  Running it again recreates the table.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$PP_ROOT"
@@ -17,7 +17,8 @@ pp_start_cluster
 pp_psql -q <<'SQL'
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS pg_pprof;
-CREATE TABLE IF NOT EXISTS profiles (
+DROP TABLE IF EXISTS profiles;
+CREATE TABLE profiles (
 	id          bigserial PRIMARY KEY,
 	service     text NOT NULL,
 	host        text NOT NULL,
@@ -28,8 +29,7 @@ CREATE TABLE IF NOT EXISTS profiles (
 	labels      jsonb NOT NULL DEFAULT '{}',
 	profile     profile NOT NULL
 );
-CREATE INDEX IF NOT EXISTS profiles_service_time ON profiles (service, sample_type, time);
-TRUNCATE profiles;
+CREATE INDEX profiles_service_time ON profiles (service, sample_type, time);
 SQL
 
 # Load each example file: one row per sample type and endpoint label.

@@ -4,6 +4,7 @@
  */
 #include "calltree.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #define INTERNER_ARENA_BLOCK 65536
@@ -271,6 +272,10 @@ calltree_reserve(CallTree *tree, uint32_t nodes)
 		want = MAX_TABLE_ENTRIES;
 	if (want > tree->capacity)
 	{
+		/* grow geometrically: merges call this once per input */
+		if (want < (uint64_t) tree->capacity * 2)
+			want = (uint64_t) tree->capacity * 2 < MAX_TABLE_ENTRIES
+				? (uint64_t) tree->capacity * 2 : MAX_TABLE_ENTRIES;
 		tree->capacity = (uint32_t) want;
 		tree->nodes = pp_realloc(tree->nodes,
 								 pp_mul_size(tree->capacity, sizeof(CallTreeNode)));
@@ -341,4 +346,86 @@ calltree_total(const CallTree *tree)
 	for (uint32_t n = 0; n < tree->count; n++)
 		total = pp_add_int64(total, tree->nodes[n].self);
 	return total;
+}
+
+/* qsort comparator for uint64 keys. */
+static int
+compare_u64(const void *a, const void *b)
+{
+	uint64_t	x = *(const uint64_t *) a;
+	uint64_t	y = *(const uint64_t *) b;
+
+	return (x > y) - (x < y);
+}
+
+/* Group children by parent (a counting sort), then sort each group by rank. */
+void
+calltree_sorted_children(const CallTree *tree, const uint32_t *rank, CallTreeChildren *out)
+{
+	uint32_t	count = tree->count;
+	uint32_t   *fill = pp_alloc_array(count, sizeof(uint32_t));
+
+	out->child_start = pp_alloc0(pp_mul_size((size_t) count + 1, sizeof(uint32_t)));
+	out->children = pp_alloc_array(count, sizeof(uint64_t));
+	for (uint32_t n = 1; n < count; n++)
+		out->child_start[tree->nodes[n].parent + 1]++;
+	for (uint32_t p = 0; p < count; p++)
+		out->child_start[p + 1] += out->child_start[p];
+	memcpy(fill, out->child_start, sizeof(uint32_t) * count);
+	for (uint32_t n = 1; n < count; n++)
+	{
+		const CallTreeNode *node = &tree->nodes[n];
+
+		out->children[fill[node->parent]++] = ((uint64_t) rank[node->symbol] << 32) | n;
+	}
+	for (uint32_t p = 0; p < count; p++)
+	{
+		uint32_t	k = out->child_start[p + 1] - out->child_start[p];
+
+		if (k > 1)
+			qsort(out->children + out->child_start[p], k, sizeof(uint64_t), compare_u64);
+		if ((p & 0xffff) == 0xffff)
+			pp_check_interrupts();
+	}
+	pp_free(fill);
+}
+
+/* Symbol name strings to sort: an id and its bytes. */
+typedef struct SymbolRef
+{
+	const char *data;
+	uint32_t	len;
+	uint32_t	id;
+} SymbolRef;
+
+/* qsort comparator: byte order of names. */
+static int
+compare_symbol_refs(const void *a, const void *b)
+{
+	const SymbolRef *x = a;
+	const SymbolRef *y = b;
+
+	return bytes_compare(x->data, x->len, y->data, y->len);
+}
+
+/* Rank of every symbol of the tree's table in byte order of its name. */
+uint32_t *
+calltree_symbol_ranks(const CallTree *tree)
+{
+	const StringInterner *names = &tree->symbols->names;
+	uint32_t	n = names->count;
+	SymbolRef  *refs = pp_alloc_array(n ? n : 1, sizeof(SymbolRef));
+	uint32_t   *rank = pp_alloc_array(n ? n : 1, sizeof(uint32_t));
+
+	for (uint32_t i = 0; i < n; i++)
+	{
+		refs[i].data = names->strings[i];
+		refs[i].len = names->lengths[i];
+		refs[i].id = i;
+	}
+	qsort(refs, n, sizeof(SymbolRef), compare_symbol_refs);
+	for (uint32_t i = 0; i < n; i++)
+		rank[refs[i].id] = i;
+	pp_free(refs);
+	return rank;
 }

@@ -298,3 +298,18 @@ profile_view_add_to_tree(const ProfileView *view, CallTree *tree)
 	pp_free(sym_map);
 	pp_free(path);
 }
+
+/* A new tree, over a new symbol table, holding a decoded profile. */
+CallTree *
+profile_view_to_tree(const ProfileView *view)
+{
+	SymbolTable *symbols = pp_alloc(sizeof(SymbolTable));
+	CallTree   *tree;
+
+	symtab_init(symbols);
+	tree = calltree_create(symbols);
+	calltree_reserve(tree, view->node_count);
+	profile_view_add_to_tree(view, tree);
+	tree->meta = view->meta;
+	return tree;
+}

@@ -31,16 +31,6 @@ compare_name_refs(const void *a, const void *b)
 	return bytes_compare(x->data, x->len, y->data, y->len);
 }
 
-/* qsort comparator for uint64 keys. */
-static int
-compare_u64(const void *a, const void *b)
-{
-	uint64_t	x = *(const uint64_t *) a;
-	uint64_t	y = *(const uint64_t *) b;
-
-	return (x > y) - (x < y);
-}
-
 /*
  * Give each marked id of an interner a new dense index in byte order of its
  * string.  used[id] is non-zero for ids to keep; new_index[id] receives the
@@ -174,16 +164,15 @@ put_symbols(ByteBuf *body, const CallTree *tree, uint32_t **symbol_index)
 
 /*
  * Write the TREE section: nodes in pre-order, siblings by new symbol index.
- * Children are grouped by parent with a counting sort, each group sorted,
- * and the walk uses an explicit stack so deep trees cannot overflow ours.
+ * The walk uses an explicit stack so deep trees cannot overflow ours.
  */
 static void
 put_tree(ByteBuf *body, const CallTree *tree, const uint32_t *symbol_index)
 {
 	uint32_t	count = tree->count;
-	uint32_t   *child_start = pp_alloc0(pp_mul_size((size_t) count + 1, sizeof(uint32_t)));
-	uint64_t   *children = pp_alloc_array(count, sizeof(uint64_t));
-	uint32_t   *fill = pp_alloc_array(count, sizeof(uint32_t));
+	CallTreeChildren groups;
+	uint32_t   *child_start;
+	uint64_t   *children;
 	uint32_t   *stack_node = pp_alloc_array(count, sizeof(uint32_t));
 	uint32_t   *stack_next = pp_alloc_array(count, sizeof(uint32_t));
 	uint32_t	depth = 0;
@@ -194,25 +183,9 @@ put_tree(ByteBuf *body, const CallTree *tree, const uint32_t *symbol_index)
 				syms,
 				selfs;
 
-	/* Group children by parent (counting sort), then sort each group. */
-	for (uint32_t n = 1; n < count; n++)
-		child_start[tree->nodes[n].parent + 1]++;
-	for (uint32_t p = 0; p < count; p++)
-		child_start[p + 1] += child_start[p];
-	memcpy(fill, child_start, sizeof(uint32_t) * count);
-	for (uint32_t n = 1; n < count; n++)
-	{
-		const CallTreeNode *node = &tree->nodes[n];
-
-		children[fill[node->parent]++] = ((uint64_t) symbol_index[node->symbol] << 32) | n;
-	}
-	for (uint32_t p = 0; p < count; p++)
-	{
-		uint32_t	k = child_start[p + 1] - child_start[p];
-
-		if (k > 1)
-			qsort(children + child_start[p], k, sizeof(uint64_t), compare_u64);
-	}
+	calltree_sorted_children(tree, symbol_index, &groups);
+	child_start = groups.child_start;
+	children = groups.children;
 
 	bytebuf_init(&steps, count + 16);
 	bytebuf_init(&syms, (size_t) count * 2 + 16);
@@ -258,7 +231,6 @@ put_tree(ByteBuf *body, const CallTree *tree, const uint32_t *symbol_index)
 
 	pp_free(child_start);
 	pp_free(children);
-	pp_free(fill);
 	pp_free(stack_node);
 	pp_free(stack_next);
 }

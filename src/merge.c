@@ -1,0 +1,200 @@
+/*
+ * merge.c
+ *	  SQL merging: the profile_merge aggregate (parallel and partial
+ *	  aggregation capable), profile_merge(a, b) and the + operator.
+ *
+ * The aggregate state is a call tree in the aggregate memory context.  Each
+ * input is decoded in a scratch context that is reset after the row, so
+ * memory grows with the merged tree, not with the number of inputs.  The
+ * serialized state is the stored profile format, validated when read back,
+ * so partial states can travel between processes and nodes.
+ */
+#include "pg_pprof.h"
+#include "profile_merge.h"
+
+#include "utils/memutils.h"
+
+PG_FUNCTION_INFO_V1(profile_merge_transfn);
+PG_FUNCTION_INFO_V1(profile_merge_combinefn);
+PG_FUNCTION_INFO_V1(profile_merge_serialfn);
+PG_FUNCTION_INFO_V1(profile_merge_deserialfn);
+PG_FUNCTION_INFO_V1(profile_merge_finalfn);
+PG_FUNCTION_INFO_V1(profile_merge_pair);
+
+/* The aggregate's working state. */
+typedef struct MergeState
+{
+	MemoryContext context;		/* where the tree lives */
+	MemoryContext scratch;		/* per-input decoding, reset after each row */
+	SymbolTable symbols;
+	CallTree   *tree;
+	bool		empty;			/* no input folded in yet */
+} MergeState;
+
+/* The aggregate context, or an error if not called as an aggregate. */
+static MemoryContext
+aggregate_context(FunctionCallInfo fcinfo)
+{
+	MemoryContext context;
+
+	if (!AggCheckCallContext(fcinfo, &context))
+		ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						errmsg("profile_merge state functions must be called as part of an aggregate")));
+	return context;
+}
+
+/* A new, empty state in context. */
+static MergeState *
+merge_state_create(MemoryContext context)
+{
+	MemoryContext old = MemoryContextSwitchTo(context);
+	MergeState *state = palloc0(sizeof(MergeState));
+
+	state->context = context;
+	state->scratch = AllocSetContextCreate(context, "profile_merge scratch",
+										   ALLOCSET_DEFAULT_SIZES);
+	symtab_init(&state->symbols);
+	state->tree = calltree_create(&state->symbols);
+	state->empty = true;
+	MemoryContextSwitchTo(old);
+	return state;
+}
+
+/* Fold one decoded profile into the state. */
+static void
+merge_state_add_view(MergeState *state, const ProfileView *view)
+{
+	MemoryContext old = MemoryContextSwitchTo(state->context);
+
+	profile_meta_merge(&state->tree->meta, &view->meta, state->empty);
+	profile_view_add_to_tree(view, state->tree);
+	state->empty = false;
+	MemoryContextSwitchTo(old);
+}
+
+/* Fold one stored profile datum into the state, decoding it in scratch. */
+static void
+merge_state_add_datum(MergeState *state, Datum datum)
+{
+	MemoryContext old = MemoryContextSwitchTo(state->scratch);
+	ProfileView view;
+
+	profile_view_from_datum(datum, &view);
+	merge_state_add_view(state, &view);
+	MemoryContextSwitchTo(old);
+	MemoryContextReset(state->scratch);
+}
+
+/* Fold another state's tree into the state. */
+static void
+merge_state_add_state(MergeState *state, const MergeState *other)
+{
+	MemoryContext old;
+
+	if (other->empty)
+		return;
+	old = MemoryContextSwitchTo(state->context);
+	profile_meta_merge(&state->tree->meta, &other->tree->meta, state->empty);
+	calltree_add_tree(state->tree, other->tree, NULL);
+	state->empty = false;
+	MemoryContextSwitchTo(old);
+}
+
+/* Transition: fold one profile (NULLs are skipped). */
+Datum
+profile_merge_transfn(PG_FUNCTION_ARGS)
+{
+	MemoryContext context = aggregate_context(fcinfo);
+	MergeState *state = PG_ARGISNULL(0) ? NULL : (MergeState *) PG_GETARG_POINTER(0);
+
+	if (PG_ARGISNULL(1))
+	{
+		if (state == NULL)
+			PG_RETURN_NULL();
+		PG_RETURN_POINTER(state);
+	}
+	if (state == NULL)
+		state = merge_state_create(context);
+	merge_state_add_datum(state, PG_GETARG_DATUM(1));
+	PG_RETURN_POINTER(state);
+}
+
+/* Combine two partial states (either may be NULL). */
+Datum
+profile_merge_combinefn(PG_FUNCTION_ARGS)
+{
+	MemoryContext context = aggregate_context(fcinfo);
+	MergeState *a = PG_ARGISNULL(0) ? NULL : (MergeState *) PG_GETARG_POINTER(0);
+	MergeState *b = PG_ARGISNULL(1) ? NULL : (MergeState *) PG_GETARG_POINTER(1);
+
+	if (b == NULL)
+	{
+		if (a == NULL)
+			PG_RETURN_NULL();
+		PG_RETURN_POINTER(a);
+	}
+	if (a == NULL)
+		a = merge_state_create(context);	/* copy b into our context */
+	merge_state_add_state(a, b);
+	PG_RETURN_POINTER(a);
+}
+
+/* Serialize a state as a stored profile (portable, validated on read). */
+Datum
+profile_merge_serialfn(PG_FUNCTION_ARGS)
+{
+	MergeState *state = (MergeState *) PG_GETARG_POINTER(0);
+
+	PG_RETURN_BYTEA_P(profile_datum_from_tree(state->tree));
+}
+
+/* Deserialize a state, validating it like any stored profile. */
+Datum
+profile_merge_deserialfn(PG_FUNCTION_ARGS)
+{
+	MemoryContext context = aggregate_context(fcinfo);
+	MergeState *state = merge_state_create(context);
+
+	merge_state_add_datum(state, PG_GETARG_DATUM(0));
+	PG_RETURN_POINTER(state);
+}
+
+/* Final: the merged profile (the state is left unchanged). */
+Datum
+profile_merge_finalfn(PG_FUNCTION_ARGS)
+{
+	MergeState *state;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	state = (MergeState *) PG_GETARG_POINTER(0);
+	if (state->empty)
+		PG_RETURN_NULL();
+	PG_RETURN_BYTEA_P(profile_datum_from_tree(state->tree));
+}
+
+/* profile_merge(a, b) and a + b: the aggregate over two rows. */
+Datum
+profile_merge_pair(PG_FUNCTION_ARGS)
+{
+	MemoryContext work;
+	MemoryContext caller = CurrentMemoryContext;
+	MergeState *state;
+	bytea	   *encoded;
+	bytea	   *result;
+
+	if (PG_ARGISNULL(0) && PG_ARGISNULL(1))
+		PG_RETURN_NULL();
+	work = AllocSetContextCreate(caller, "profile_merge pair", ALLOCSET_DEFAULT_SIZES);
+	state = merge_state_create(work);
+	for (int i = 0; i < 2; i++)
+		if (!PG_ARGISNULL(i))
+			merge_state_add_datum(state, PG_GETARG_DATUM(i));
+	MemoryContextSwitchTo(work);
+	encoded = profile_datum_from_tree(state->tree);
+	MemoryContextSwitchTo(caller);
+	result = palloc(VARSIZE(encoded));
+	memcpy(result, encoded, VARSIZE(encoded));
+	MemoryContextDelete(work);
+	PG_RETURN_BYTEA_P(result);
+}
