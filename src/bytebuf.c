@@ -95,7 +95,11 @@ reader_varint_slow(ByteReader *r)
 			reader_fail(r, "varint out of range");
 		value |= (uint64_t) (b & 0x7f) << shift;
 		if (b < 0x80)
+		{
+			if (b == 0 && shift > 0)
+				reader_fail(r, "over-long varint");
 			return value;
+		}
 		shift += 7;
 		if (shift > 63)
 			reader_fail(r, "varint too long");

@@ -50,7 +50,8 @@ pp_strndup(const char *s, size_t len)
 {
 	char	   *r = pp_alloc(len + 1);
 
-	memcpy(r, s, len);
+	if (len > 0)
+		memcpy(r, s, len);
 	r[len] = '\0';
 	return r;
 }
@@ -76,6 +77,8 @@ interner_copy(StringInterner *in, const char *s, size_t len)
 {
 	char	   *dst;
 
+	if (len == 0)
+		return "";
 	if (len > in->arena_left)
 	{
 		size_t		block = len > INTERNER_ARENA_BLOCK ? len : INTERNER_ARENA_BLOCK;
@@ -123,7 +126,7 @@ interner_lookup(const StringInterner *in, const char *s, size_t len)
 		uint32_t	id = in->slots[i] - 1;
 
 		if (in->hashes[id] == h && in->lengths[id] == len &&
-			memcmp(in->strings[id], s, len) == 0)
+			(len == 0 || memcmp(in->strings[id], s, len) == 0))
 			return id;
 		i = (i + 1) & in->slot_mask;
 	}
@@ -142,7 +145,7 @@ interner_intern(StringInterner *in, const char *s, size_t len)
 	{
 		id = in->slots[i] - 1;
 		if (in->hashes[id] == h && in->lengths[id] == len &&
-			memcmp(in->strings[id], s, len) == 0)
+			(len == 0 || memcmp(in->strings[id], s, len) == 0))
 			return id;
 		i = (i + 1) & in->slot_mask;
 	}

@@ -18,7 +18,7 @@
 
 PG_MODULE_MAGIC;
 
-int			pg_pprof_max_input_bytes = 256 * 1024 * 1024;
+int			pg_pprof_max_input_bytes = 64 * 1024 * 1024;
 int			pg_pprof_max_stack_depth = 65536;
 int			pg_pprof_compression_level = 3;
 
@@ -32,7 +32,7 @@ _PG_init(void)
 							"Largest decompressed pprof input or stored profile body accepted.",
 							"Guards against gzip bombs and oversized values.",
 							&pg_pprof_max_input_bytes,
-							256 * 1024 * 1024, 1024, INT_MAX,
+							64 * 1024 * 1024, 1024, INT_MAX,
 							PGC_USERSET, GUC_UNIT_BYTE, NULL, NULL, NULL);
 	DefineCustomIntVariable("pg_pprof.max_stack_depth",
 							"Deepest stack, in frames, accepted from a pprof sample.",

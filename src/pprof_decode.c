@@ -18,6 +18,10 @@
 #include <string.h>
 #include <zlib.h>
 
+/* protobuf-c may allocate this many times the message size, plus 16 MB. */
+#define PB_BUDGET_FACTOR 16
+#define PB_BUDGET_EXTRA (16 * 1024 * 1024)
+
 #define PPROF_PRUNE_WHOLE 0x01	/* the location's top frame matched */
 #define PPROF_PRUNE_BENEATH 0x02	/* some frame of the location matched */
 
@@ -29,11 +33,28 @@ typedef struct StringTable
 	size_t	   *len;
 } StringTable;
 
-/* protobuf-c allocation through pp_alloc, so the host owns the memory. */
+/* What protobuf-c may still allocate for one message. */
+typedef struct PbBudget
+{
+	size_t		left;
+} PbBudget;
+
+/*
+ * protobuf-c allocation through pp_alloc, so the host owns the memory, and
+ * within a budget: protobuf-c builds a struct for every (even empty)
+ * message before we can validate anything, so a small hostile input could
+ * otherwise ask for many times its size.
+ */
 static void *
 pb_alloc(void *data, size_t size)
 {
-	(void) data;
+	PbBudget   *budget = data;
+
+	if (size > budget->left)
+		pp_error(PP_ERR_LIMIT, "Raise pg_pprof.max_input_bytes to accept larger profiles.",
+				 "decoding the pprof message needs more than %d times its size in memory",
+				 PB_BUDGET_FACTOR);
+	budget->left -= size;
 	return pp_alloc(size ? size : 1);
 }
 
@@ -46,7 +67,6 @@ pb_free(void *data, void *ptr)
 		pp_free(ptr);
 }
 
-static ProtobufCAllocator pb_allocator = {pb_alloc, pb_free, NULL};
 
 /* Raise a malformed-pprof error. */
 #define bad_pprof(...) pp_error(PP_ERR_BAD_PPROF, NULL, __VA_ARGS__)
@@ -108,6 +128,22 @@ idmap_lookup(const IdMap *map, uint64_t id)
 	return CALLTREE_NONE;
 }
 
+/* zlib allocation through pp_alloc, so an error cannot leak zlib's state. */
+static voidpf
+zlib_alloc(voidpf opaque, uInt items, uInt size)
+{
+	(void) opaque;
+	return pp_alloc(pp_mul_size(items, size));
+}
+
+/* zlib release through pp_free. */
+static void
+zlib_free(voidpf opaque, voidpf ptr)
+{
+	(void) opaque;
+	pp_free(ptr);
+}
+
 /*
  * Inflate a gzip member, refusing more than max_bytes of output and any
  * bytes after the member (pprof rejects concatenated profiles).
@@ -120,6 +156,8 @@ gunzip(const uint8_t *data, size_t len, size_t max_bytes, size_t *out_len)
 	int			rc;
 
 	memset(&zs, 0, sizeof(zs));
+	zs.zalloc = zlib_alloc;
+	zs.zfree = zlib_free;
 	if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK)
 		pp_error(PP_ERR_INTERNAL, NULL, "could not initialise zlib");
 	bytebuf_init(&out, len * 4 < max_bytes ? len * 4 : max_bytes);
@@ -396,9 +434,9 @@ resolve_locations(PprofFile *file, const StringTable *st, const IdMap *functions
 	}
 }
 
-/* Check every sample's shape and location references. */
+/* Check every sample's shape, location references and label strings. */
 static void
-check_samples(PprofFile *file)
+check_samples(PprofFile *file, const StringTable *st)
 {
 	const Pprof__Profile *msg = file->msg;
 
@@ -415,6 +453,12 @@ check_samples(PprofFile *file)
 			if (idmap_lookup(&file->locations, s->location_id[k]) == CALLTREE_NONE)
 				bad_pprof("invalid pprof: sample refers to unknown location %" PRIu64,
 						  s->location_id[k]);
+		for (size_t k = 0; k < s->n_label; k++)
+		{
+			(void) string_at(st, s->label[k]->key, "label key", NULL);
+			(void) string_at(st, s->label[k]->str, "label value", NULL);
+			(void) string_at(st, s->label[k]->num_unit, "label unit", NULL);
+		}
 		if ((i & 0xfff) == 0xfff)
 			pp_check_interrupts();
 	}
@@ -474,6 +518,8 @@ pprof_open(const uint8_t *data, size_t len, const PprofOptions *options)
 	IdMap		functions;
 	const char *drop_re = NULL;
 	const char *keep_re = NULL;
+	PbBudget	budget;
+	ProtobufCAllocator allocator = {pb_alloc, pb_free, &budget};
 
 	if (len >= 2 && data[0] == 0x1f && data[1] == 0x8b)
 		data = gunzip(data, len, options->max_input_bytes, &len);
@@ -484,7 +530,8 @@ pprof_open(const uint8_t *data, size_t len, const PprofOptions *options)
 	if (len == 0)
 		bad_pprof("invalid pprof: empty input");
 
-	file->msg = pprof__profile__unpack(&pb_allocator, len, data);
+	budget.left = PB_BUDGET_EXTRA + pp_mul_size(len, PB_BUDGET_FACTOR);
+	file->msg = pprof__profile__unpack(&allocator, len, data);
 	if (file->msg == NULL)
 		bad_pprof("invalid pprof: not a pprof protobuf message, or truncated");
 	pp_check_interrupts();
@@ -501,7 +548,7 @@ pprof_open(const uint8_t *data, size_t len, const PprofOptions *options)
 			keep_re = string_at(&st, file->msg->keep_frames, "keep_frames", NULL);
 	}
 	resolve_locations(file, &st, &functions, drop_re, keep_re, options);
-	check_samples(file);
+	check_samples(file, &st);
 
 	file->max_stack_depth = options->max_stack_depth;
 	file->stack_capacity = 256;
@@ -777,7 +824,8 @@ pprof_build_groups(PprofFile *file, const char *const *keys, int key_count,
 		key_of_string[i] = -1;
 		for (int k = 0; k < key_count && i > 0; k++)
 			if (strlen(keys[k]) == msg->string_table[i].len &&
-				memcmp(keys[k], msg->string_table[i].data, msg->string_table[i].len) == 0)
+				(msg->string_table[i].len == 0 ||
+				 memcmp(keys[k], msg->string_table[i].data, msg->string_table[i].len) == 0))
 			{
 				key_of_string[i] = k;
 				break;

@@ -129,6 +129,7 @@ read_tree(ByteReader *body, ProfileView *view)
 				steps,
 				syms,
 				selfs;
+	uint64_t	n64;
 	uint32_t	n;
 	uint32_t   *last_sibling;	/* per depth: last symbol + 1, 0 = none yet */
 	uint32_t	prev_depth = 0;
@@ -136,7 +137,10 @@ read_tree(ByteReader *body, ProfileView *view)
 
 	reader_sub(body, &r, "profile tree");
 	view->root_self = reader_svarint(&r);
-	n = (uint32_t) reader_varint(&r);
+	n64 = reader_varint(&r);
+	if (n64 >= UINT32_MAX)
+		reader_fail(&r, "node count out of range");
+	n = (uint32_t) n64;
 	reader_sub(&r, &steps, "profile tree depths");
 	reader_sub(&r, &syms, "profile tree functions");
 	reader_sub(&r, &selfs, "profile tree values");
