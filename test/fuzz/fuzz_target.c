@@ -1,0 +1,374 @@
+/*
+ * fuzz_target.c
+ *	  Drive the plain C cores on one input and check what comes out.
+ *
+ * Options match the server's with pg_pprof.max_input_bytes = 64MB; frames
+ * are dropped with POSIX extended regexes anchored as ^(...)$, as the
+ * server does with its own regex engine.
+ */
+#include "fuzz_target.h"
+#include "pp_standalone.h"
+#include "pprof_decode.h"
+#include "flame.h"
+#include "profile_format.h"
+#include "profile_merge.h"
+#include "profile.pb-c.h"
+
+#include <regex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zstd.h>
+
+#define FUZZ_MAX_INPUT ((size_t) 64 << 20)
+#define FUZZ_MAX_DEPTH 65536
+#define FUZZ_MAX_GROUP_TREES 4
+
+/* Compiled drop_frames/keep_frames patterns, cached for one input. */
+typedef struct RegexCache
+{
+	const char *drop_source;
+	const char *keep_source;
+	int			usable;
+	int			has_drop;
+	int			has_keep;
+	regex_t		drop;
+	regex_t		keep;
+} RegexCache;
+
+/* State of one run of the pipeline (lives in memory, so safe across longjmp). */
+typedef struct Run
+{
+	const uint8_t *data;
+	size_t		len;
+	Bytes	   *stored;
+	FuzzResult *result;
+	int			decoded;		/* stored input: profile_decode accepted it */
+} Run;
+
+static RegexCache regexes;
+static const ProfileLimits limits = {FUZZ_MAX_INPUT, 1};
+
+/* Forget the compiled patterns of the previous input. */
+static void
+regex_reset(void)
+{
+	if (regexes.has_drop)
+		regfree(&regexes.drop);
+	if (regexes.has_keep)
+		regfree(&regexes.keep);
+	memset(&regexes, 0, sizeof(regexes));
+}
+
+/* Compile ^(pattern)$; false if it does not compile. */
+static int
+compile_anchored(regex_t *re, const char *pattern)
+{
+	size_t		n = strlen(pattern) + 5;
+	char	   *anchored = malloc(n);
+	int			rc;
+
+	snprintf(anchored, n, "^(%s)$", pattern);
+	rc = regcomp(re, anchored, REG_EXTENDED | REG_NOSUB);
+	free(anchored);
+	return rc == 0;
+}
+
+/* True if name[0..len) matches re. */
+static int
+regex_matches(regex_t *re, const char *name, size_t len)
+{
+	char	   *s = malloc(len + 1);
+	int			rc;
+
+	memcpy(s, name, len);
+	s[len] = '\0';
+	rc = regexec(re, s, 0, NULL, 0);
+	free(s);
+	return rc == 0;
+}
+
+/* pprof's drop test: ^(drop)$ matches and ^(keep)$ does not; bad patterns disable it. */
+static bool
+fuzz_drop_frame(void *arg, const char *drop_re, const char *keep_re,
+				const char *name, size_t name_len)
+{
+	RegexCache *rc = arg;
+
+	if (rc->drop_source != drop_re || rc->keep_source != keep_re)
+	{
+		regex_reset();
+		rc->drop_source = drop_re;
+		rc->keep_source = keep_re;
+		rc->has_drop = rc->usable = compile_anchored(&rc->drop, drop_re);
+		if (rc->usable && keep_re != NULL)
+			rc->has_keep = rc->usable = compile_anchored(&rc->keep, keep_re);
+	}
+	if (!rc->usable || !regex_matches(&rc->drop, name, name_len))
+		return false;
+	return !(rc->has_keep && regex_matches(&rc->keep, name, name_len));
+}
+
+/* Record a broken invariant (a finding, unlike a pp_error). */
+static void
+invariant(Run *run, int cond, const char *what)
+{
+	if (cond || run->result->invariant_failed)
+		return;
+	run->result->invariant_failed = 1;
+	snprintf(run->result->message, sizeof(run->result->message), "invariant: %s", what);
+}
+
+/* Run the views (flame rows, filters, top, diff) over a tree and check totals. */
+static void
+exercise_views(Run *run, const CallTree *tree)
+{
+	uint32_t	nrows;
+	uint32_t	nsym = tree->symbols->names.count;
+	uint8_t    *flags = pp_alloc0(nsym + 1);
+	FlameRow   *rows;
+	CallTree   *filtered;
+	CallTree   *both;
+	int64_t    *right;
+	SymbolTable *symbols = pp_alloc(sizeof(SymbolTable));
+
+	rows = flame_rows(tree, NULL, 0, &nrows);
+	invariant(run, nrows == tree->count && rows[0].value == calltree_total(tree),
+			  "untruncated flame rows differ from the tree");
+	rows = flame_rows(tree, NULL, 7, &nrows);
+	invariant(run, rows[0].value == calltree_total(tree), "truncation changed the total");
+	(void) flame_top(tree, &nrows);
+	for (uint32_t s = 0; s < nsym; s++)
+		flags[s] = (s % 3 == 0 ? FLAME_HIDE : 0) | (s % 5 == 1 ? FLAME_FOCUS : 0) |
+			(s % 11 == 2 ? FLAME_IGNORE : 0);
+	filtered = flame_filter(tree, flags, true);
+	(void) flame_rows(filtered, NULL, 3, &nrows);
+	symtab_init(symbols);
+	both = calltree_create(symbols);
+	calltree_add_tree(both, tree, NULL);
+	right = pp_alloc0(sizeof(int64_t) * ((size_t) both->count + filtered->count + 1));
+	calltree_add_tree(both, filtered, right);
+	rows = flame_rows(both, right, 5, &nrows);
+	invariant(run, rows[0].value == calltree_total(tree), "diff changed the left total");
+	invariant(run, rows[0].value_right == calltree_total(filtered), "diff changed the right total");
+}
+
+/* Encode a tree, decode it, rebuild it, and check the second encoding matches. */
+static void
+roundtrip(Run *run, const CallTree *tree, int keep)
+{
+	size_t		len,
+				len2;
+	uint8_t    *bytes = profile_encode(tree, &limits, &len);
+	uint8_t    *bytes2;
+	ProfileView view;
+	SymbolTable *symbols = pp_alloc(sizeof(SymbolTable));
+	CallTree   *copy;
+
+	profile_decode(bytes, len, &limits, &view);
+	invariant(run, view.total == calltree_total(tree), "decoded total differs from the tree's");
+	invariant(run, view.node_count == tree->count - 1, "decoded node count differs");
+	symtab_init(symbols);
+	copy = calltree_create(symbols);
+	copy->meta = view.meta;
+	profile_view_add_to_tree(&view, copy);
+	bytes2 = profile_encode(copy, &limits, &len2);
+	invariant(run, len == len2 && memcmp(bytes, bytes2, len) == 0,
+			  "re-encoding a decoded profile gives different bytes");
+	exercise_views(run, copy);
+	if (keep && run->stored)
+		bytes_set(run->stored, bytes, len);
+}
+
+/* The label keys to split by: fixed ones plus the first sample's first key. */
+static int
+label_keys(const PprofFile *file, const char **keys)
+{
+	const Pprof__Profile *msg = file->msg;
+	int			n = 0;
+
+	keys[n++] = "endpoint";
+	keys[n++] = "thread_id";
+	keys[n++] = "bytes";
+	if (msg->n_sample > 0 && msg->sample[0]->n_label > 0)
+	{
+		int64_t		k = msg->sample[0]->label[0]->key;
+
+		if (k > 0 && (uint64_t) k < msg->n_string_table)
+			keys[n++] = pp_strndup((const char *) msg->string_table[k].data,
+								   msg->string_table[k].len);
+	}
+	return n;
+}
+
+/* The whole pprof pipeline on run->data. */
+static void
+run_pprof(void *arg)
+{
+	Run		   *run = arg;
+	PprofOptions options = {FUZZ_MAX_INPUT, FUZZ_MAX_DEPTH, fuzz_drop_frame, &regexes};
+	PprofFile  *file = pprof_open(run->data, run->len, &options);
+	int			dflt = file->sample_type_count ? pprof_find_sample_type(file, NULL) : -1;
+	const char *keys[4];
+	int			nkeys = label_keys(file, keys);
+	PprofGroup *groups;
+	uint32_t	ngroups;
+
+	for (uint32_t t = 0; t < file->sample_type_count; t++)
+		roundtrip(run, pprof_build_tree(file, (int) t), (int) t == dflt);
+	groups = pprof_build_groups(file, keys, nkeys, &ngroups);
+	for (uint32_t g = 0; g < ngroups && g < FUZZ_MAX_GROUP_TREES; g++)
+		for (uint32_t t = 0; t < file->sample_type_count; t++)
+			roundtrip(run, groups[g].trees[t], 0);
+	groups = pprof_build_groups(file, NULL, 0, &ngroups);
+	invariant(run, ngroups == 1, "no-key split must give one group");
+	if (file->sample_type_count > 0)
+		(void) pprof_find_sample_type(file, file->type_names[0]);
+}
+
+/* Finish a run: record the outcome and release everything it allocated. */
+static void
+finish(FuzzResult *result, bool ok)
+{
+	result->ok = ok;
+	if (!ok)
+	{
+		const PPStandaloneError *e = pp_standalone_last_error();
+
+		result->kind = e->kind;
+		if (!result->invariant_failed)
+			snprintf(result->message, sizeof(result->message), "%s", e->message);
+		/* INTERNAL means "cannot happen": treat it as a finding */
+		if (e->kind == PP_ERR_INTERNAL && !result->invariant_failed)
+		{
+			result->invariant_failed = 1;
+			snprintf(result->message, sizeof(result->message), "internal error: %s", e->message);
+		}
+	}
+	regex_reset();
+	pp_standalone_free_all();
+}
+
+/* Run the pprof pipeline on one input. */
+void
+fuzz_pprof(const uint8_t *data, size_t len, Bytes *stored, FuzzResult *result)
+{
+	Run			run = {data, len, stored, result, 0};
+
+	memset(result, 0, sizeof(*result));
+	if (stored)
+		stored->len = 0;
+	finish(result, pp_standalone_run(run_pprof, &run));
+}
+
+/* Decode stored bytes; if they decode, rebuild, re-encode and decode again. */
+static void
+run_stored(void *arg)
+{
+	Run		   *run = arg;
+	ProfileView view;
+	SymbolTable *symbols = pp_alloc(sizeof(SymbolTable));
+	CallTree   *tree;
+	uint8_t    *bytes;
+	size_t		len;
+
+	profile_decode(run->data, run->len, &limits, &view);
+	run->decoded = 1;
+	symtab_init(symbols);
+	tree = calltree_create(symbols);
+	tree->meta = view.meta;
+	profile_view_add_to_tree(&view, tree);
+	invariant(run, calltree_total(tree) == view.total, "rebuilt total differs");
+	bytes = profile_encode(tree, &limits, &len);
+	profile_decode(bytes, len, &limits, &view);
+	invariant(run, view.node_count == tree->count - 1, "re-decoded node count differs");
+}
+
+/* Run profile_decode (and a round trip when it succeeds) on one input. */
+void
+fuzz_stored(const uint8_t *data, size_t len, FuzzResult *result)
+{
+	Run			run = {data, len, NULL, result, 0};
+	bool		ok;
+
+	memset(result, 0, sizeof(*result));
+	ok = pp_standalone_run(run_stored, &run);
+	/* once profile_decode accepts a value, nothing after it may fail */
+	if (!ok && run.decoded && !result->invariant_failed)
+	{
+		result->invariant_failed = 1;
+		snprintf(result->message, sizeof(result->message), "unexpected %s after decode: %s",
+				 pp_standalone_kind_name(pp_standalone_last_error()->kind),
+				 pp_standalone_last_error()->message);
+	}
+	finish(result, ok);
+}
+
+/* The body of stored bytes (decompressed when zstd); false if not parseable. */
+int
+stored_body(const uint8_t *data, size_t len, Bytes *body)
+{
+	uint64_t	raw_len = 0;
+	size_t		pos = 2;
+	int			shift = 0;
+
+	if (len < 3)
+		return 0;
+	while (pos < len && shift < 64)
+	{
+		raw_len |= (uint64_t) (data[pos] & 0x7f) << shift;
+		shift += 7;
+		if (data[pos++] < 0x80)
+			break;
+	}
+	if (raw_len > FUZZ_MAX_INPUT)
+		return 0;
+	body->len = 0;
+	if (!(data[1] & 1))
+	{
+		bytes_append(body, data + pos, len - pos);
+		return 1;
+	}
+	{
+		uint8_t    *tmp = malloc(raw_len ? raw_len : 1);
+		size_t		got = ZSTD_decompress(tmp, raw_len, data + pos, len - pos);
+
+		if (!ZSTD_isError(got))
+			bytes_append(body, tmp, got);
+		free(tmp);
+		return !ZSTD_isError(got);
+	}
+}
+
+/* Stored bytes around body: raw (flags 0) or zstd-compressed (level 1). */
+void
+stored_wrap(const uint8_t *body, size_t len, int zstd, Bytes *out)
+{
+	uint8_t		head[12];
+	size_t		n = 2;
+	uint64_t	v = len;
+
+	head[0] = PROFILE_FORMAT_VERSION;
+	head[1] = zstd ? PROFILE_FLAG_ZSTD : 0;
+	while (v >= 0x80)
+	{
+		head[n++] = (uint8_t) (v | 0x80);
+		v >>= 7;
+	}
+	head[n++] = (uint8_t) v;
+	bytes_set(out, head, n);
+	if (!zstd)
+	{
+		bytes_append(out, body, len);
+		return;
+	}
+	{
+		size_t		bound = ZSTD_compressBound(len);
+		uint8_t    *tmp = malloc(bound);
+		size_t		z = ZSTD_compress(tmp, bound, body, len, 1);
+
+		if (!ZSTD_isError(z))
+			bytes_append(out, tmp, z);
+		free(tmp);
+	}
+}

@@ -1,0 +1,44 @@
+/*
+ * fuzz_target.h
+ *	  The code under test, driven as the server drives it, with invariant
+ *	  checks on what comes out.
+ */
+#ifndef FUZZ_TARGET_H
+#define FUZZ_TARGET_H
+
+#include "fuzz_mutate.h"
+#include "pp_core.h"
+
+#define FUZZ_KIND_COUNT (PP_ERR_INTERNAL + 1)
+
+/* What one input did. */
+typedef struct FuzzResult
+{
+	int			ok;				/* no pp_error */
+	PPErrorKind kind;			/* the error raised, when !ok */
+	int			invariant_failed;	/* a round-trip check failed (a finding) */
+	char		message[1200];
+} FuzzResult;
+
+/*
+ * pprof bytes -> pprof_open -> for every sample type pprof_build_tree ->
+ * profile_encode -> profile_decode -> profile_view_add_to_tree -> encode
+ * again (must give the same bytes); then pprof_build_groups with and
+ * without label keys.  When stored is not NULL, it receives the encoded
+ * bytes of the default sample type's tree (malloc'd), for stored mutations.
+ */
+extern void fuzz_pprof(const uint8_t *data, size_t len, Bytes *stored, FuzzResult *result);
+
+/*
+ * Stored profile bytes -> profile_decode; a value that decodes must also
+ * load into a tree and encode and decode again.
+ */
+extern void fuzz_stored(const uint8_t *data, size_t len, FuzzResult *result);
+
+/* The body of stored bytes (decompressed when zstd); false if not parseable. */
+extern int	stored_body(const uint8_t *data, size_t len, Bytes *body);
+
+/* Stored bytes around body: raw (flags 0) or zstd-compressed (level 1). */
+extern void stored_wrap(const uint8_t *body, size_t len, int zstd, Bytes *out);
+
+#endif							/* FUZZ_TARGET_H */
