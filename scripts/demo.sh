@@ -55,23 +55,21 @@ SELECT coalesce(labels->>'endpoint', '(none)') AS endpoint,
        round(sum(profile_total(profile)) / 1e9, 2) AS cpu_seconds
 FROM profiles WHERE sample_type = 'cpu' GROUP BY 1 ORDER BY 2 DESC;
 
-\echo '== Top functions by self CPU time over all rows (flat and cum, as go tool pprof -top)'
-WITH s AS (
-	SELECT st.stack, st.value
-	FROM profiles, profile_stacks(profile) st WHERE sample_type = 'cpu'
-), flat AS (
-	SELECT stack[cardinality(stack)] AS function, sum(value) AS flat FROM s GROUP BY 1
-), cum AS (
-	SELECT f AS function, sum(value) AS cum
-	FROM s, LATERAL (SELECT DISTINCT unnest(stack) AS f) u GROUP BY 1
-)
-SELECT function, round(flat / 1e6) AS flat_ms, round(cum / 1e6) AS cum_ms
-FROM flat JOIN cum USING (function) ORDER BY flat DESC, function LIMIT 10;
+\echo '== Top functions of all CPU profiles merged (self = flat, total = cum, as go tool pprof -top)'
+SELECT function, round(self / 1e6) AS self_ms, round(total / 1e6) AS total_ms
+FROM profile_top((SELECT profile_merge(profile) FROM profiles WHERE sample_type = 'cpu'), 10);
 
-\echo '== The heaviest CPU stacks, root first'
-SELECT round(value / 1e6) AS ms, array_to_string(stack[greatest(1, cardinality(stack) - 3):], ' > ') AS "stack (last 4 frames)"
-FROM profiles, profile_stacks(profile)
-WHERE sample_type = 'cpu' ORDER BY value DESC LIMIT 8;
+\echo '== The merged CPU flame graph as Grafana gets it (first 25 rows, max_nodes 40)'
+SELECT level, value, self, repeat('  ', level) || label AS label
+FROM flamegraph((SELECT profile_merge(profile) FROM profiles WHERE sample_type = 'cpu'), 40)
+LIMIT 25;
+
+\echo '== Diff of /api/users CPU: first profile (baseline) against the last (comparison)'
+SELECT level, value, "valueRight", repeat('  ', level) || label AS label
+FROM flamegraph_diff(
+	(SELECT profile FROM profiles WHERE sample_type = 'cpu' AND labels->>'endpoint' = '/api/users' ORDER BY time LIMIT 1),
+	(SELECT profile FROM profiles WHERE sample_type = 'cpu' AND labels->>'endpoint' = '/api/users' ORDER BY time DESC LIMIT 1),
+	12);
 SQL
 
 cat <<MSG

@@ -9,7 +9,8 @@
 #
 # The cluster never touches a system cluster: its data and socket
 # directories live in .pg/ in the work tree, it runs as the Debian
-# `postgres` user, and it listens only on its own socket and port.
+# `postgres` user, and it listens on its own socket and on localhost:$PP_PORT
+# (for Grafana) only.
 
 PP_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PP_PGDIR=${PP_PGDIR:-$PP_ROOT/.pg}
@@ -70,7 +71,7 @@ pp_start_cluster() {
 	fi
 	if ! pp_as_postgres "$bin/pg_ctl" -D "$PP_PGDIR/data" status >/dev/null 2>&1; then
 		pp_as_postgres "$bin/pg_ctl" -D "$PP_PGDIR/data" -l "$PP_PGDIR/server.log" -w -s \
-			-o "-p $PP_PORT -k $PP_PGDIR/run -c listen_addresses='' -c max_worker_processes=8" start
+			-o "-p $PP_PORT -k $PP_PGDIR/run -c listen_addresses=localhost -c max_worker_processes=8" start
 	fi
 	if ! pp_psql -d postgres -Atqc "SELECT 1 FROM pg_database WHERE datname = '$PP_DB'" | grep -q 1; then
 		pp_psql -d postgres -qc "CREATE DATABASE $PP_DB"

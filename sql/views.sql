@@ -44,7 +44,9 @@ SELECT max(value) FILTER (WHERE level = 0) =
 FROM flamegraph((SELECT a FROM v), 0, ignore => '^main\.fib$');
 SELECT count(*) FROM flamegraph((SELECT a FROM v), 0, focus => 'no such function');
 SELECT count(*) FROM flamegraph((SELECT a FROM v), 0, focus => '(');
-SELECT count(*) FROM flamegraph(NULL);
+-- No data (NULL): a single zero root row, since the panel breaks on an empty frame.
+SELECT * FROM flamegraph(NULL);
+SELECT * FROM flamegraph_diff(NULL, NULL);
 SELECT count(*) FROM flamegraph((SELECT a FROM v), -1);
 
 -- Diff: both sides in one tree, 0 where a side lacks a node.

@@ -92,6 +92,18 @@ put_flame_rows(ReturnSetInfo *rsinfo, const FlameRow *rows, uint32 nrows, bool d
 }
 
 /*
+ * The single zero "total" row given for a NULL profile (no data in the time
+ * range): Grafana's panel breaks on an empty frame.
+ */
+static void
+put_empty_root(ReturnSetInfo *rsinfo, bool diff)
+{
+	FlameRow	root = {0, 0, 0, 0, 0, "total", 5};
+
+	put_flame_rows(rsinfo, &root, 1, diff);
+}
+
+/*
  * flamegraph(p, max_nodes, focus, ignore, hide): one row per node in
  * depth-first pre-order, the root first, as Grafana's Flame Graph expects.
  */
@@ -107,9 +119,12 @@ flamegraph(PG_FUNCTION_ARGS)
 	int64		max_nodes;
 
 	InitMaterializedSRF(fcinfo, 0);
-	if (PG_ARGISNULL(0))
-		return (Datum) 0;
 	max_nodes = max_nodes_arg(fcinfo, 1);
+	if (PG_ARGISNULL(0))
+	{
+		put_empty_root(rsinfo, false);
+		return (Datum) 0;
+	}
 	work = AllocSetContextCreate(caller, "flamegraph", ALLOCSET_DEFAULT_SIZES);
 	MemoryContextSwitchTo(work);
 	tree = tree_arg(fcinfo, 0);
@@ -147,9 +162,12 @@ flamegraph_diff(PG_FUNCTION_ARGS)
 	int64		max_nodes;
 
 	InitMaterializedSRF(fcinfo, 0);
-	if (PG_ARGISNULL(0) && PG_ARGISNULL(1))
-		return (Datum) 0;
 	max_nodes = max_nodes_arg(fcinfo, 2);
+	if (PG_ARGISNULL(0) && PG_ARGISNULL(1))
+	{
+		put_empty_root(rsinfo, true);
+		return (Datum) 0;
+	}
 	work = AllocSetContextCreate(caller, "flamegraph_diff", ALLOCSET_DEFAULT_SIZES);
 	MemoryContextSwitchTo(work);
 	if (PG_ARGISNULL(0))
