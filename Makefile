@@ -12,9 +12,9 @@ PGFILEDESC = "pg_pprof - pprof profiles as a compressed type"
 # value -> decode -> merge -> views, then the SQL wrappers.
 CORE_OBJS = src/bytebuf.o src/utf8_text.o gen/profile.pb-c.o src/pprof_decode.o \
 	src/calltree.o src/profile_encode.o src/profile_decode.o src/profile_merge.o \
-	src/flame.o
+	src/flame.o src/pprof_encode.o src/folded.o
 OBJS = $(CORE_OBJS) src/pg_pprof.o src/profile_type.o src/ingest.o src/merge.o \
-	src/views.o
+	src/views.o src/export.o
 
 REGRESS = type ingest stacks errors merge views
 REGRESS_OPTS = --load-extension=pg_pprof
@@ -34,4 +34,4 @@ gen/profile.pb-c.c gen/profile.pb-c.h: proto/profile.proto
 	mkdir -p gen
 	protoc-c --c_out=gen -Iproto proto/profile.proto
 
-src/pprof_decode.o: gen/profile.pb-c.h
+src/pprof_decode.o src/pprof_encode.o: gen/profile.pb-c.h

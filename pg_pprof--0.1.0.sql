@@ -126,3 +126,21 @@ CREATE FUNCTION profile_top(p profile, n int DEFAULT 100,
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE ROWS 100;
 COMMENT ON FUNCTION profile_top(profile, int) IS
 	'functions by self value; total counts each sample once per function, like pprof''s cum';
+
+-- Interchange -------------------------------------------------------------
+
+CREATE FUNCTION profile_to_pprof(p profile) RETURNS bytea
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION profile_to_pprof(profile) IS
+	'a gzip-compressed pprof (one location per function, no addresses) that go tool pprof reads';
+
+CREATE FUNCTION profile_from_folded(data text, sample_type text DEFAULT 'samples',
+	unit text DEFAULT 'count') RETURNS profile
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
+COMMENT ON FUNCTION profile_from_folded(text, text, text) IS
+	'parse folded stacks: one "root;caller;leaf count" per line';
+
+CREATE FUNCTION profile_to_folded(p profile) RETURNS text
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION profile_to_folded(profile) IS
+	'folded stacks, one sorted line per distinct stack';

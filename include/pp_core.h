@@ -25,6 +25,7 @@ typedef enum PPErrorKind
 	PP_ERR_OVERFLOW,			/* int64 overflow in a sum (22003) */
 	PP_ERR_BAD_ARGUMENT,		/* bad argument value (22023) */
 	PP_ERR_MISMATCH,			/* incompatible profiles (22023) */
+	PP_ERR_BAD_TEXT,			/* malformed text input, e.g. folded stacks (22P02) */
 	PP_ERR_INTERNAL				/* cannot happen (XX000) */
 } PPErrorKind;
 

@@ -9,6 +9,8 @@
 #              Google's pprof library (test/oracle.sh)
 #   roundtrip  pg_dump/pg_restore, COPY BINARY and hostile COPY input
 #   hostile    hand-made malicious pprof files (test/hostile.sh)
+#   export     profile_to_pprof against go tool pprof -raw and the pprof library,
+#              folded round trips (test/export.sh)
 #   flamegraph merge, focus/ignore/hide and top against pprof; flame-graph
 #              structure on every corpus file (test/flamegraph.sh)
 #   fuzz       the plain C cores under ASan/UBSan with mutated inputs
@@ -60,6 +62,7 @@ run_suite regress regress
 run_suite oracle bash test/oracle.sh
 run_suite roundtrip bash test/roundtrip.sh
 [ -f test/flamegraph.sh ] && run_suite flamegraph bash test/flamegraph.sh
+run_suite export bash test/export.sh
 [ -f test/hostile.sh ] && run_suite hostile bash test/hostile.sh
 [ -f test/fuzz/run.sh ] && run_suite fuzz bash test/fuzz/run.sh
 run_suite demo bash scripts/demo.sh

@@ -87,6 +87,8 @@ pp_standalone_kind_name(PPErrorKind kind)
 			return "BAD_ARGUMENT";
 		case PP_ERR_MISMATCH:
 			return "MISMATCH";
+		case PP_ERR_BAD_TEXT:
+			return "BAD_TEXT";
 		case PP_ERR_INTERNAL:
 			return "INTERNAL";
 	}
