@@ -12,9 +12,9 @@ PGFILEDESC = "pg_pprof - pprof profiles as a compressed type"
 # value -> decode -> merge -> views, then the SQL wrappers.
 CORE_OBJS = src/bytebuf.o src/utf8_text.o gen/profile.pb-c.o src/pprof_decode.o \
 	src/calltree.o src/profile_encode.o src/profile_decode.o src/profile_merge.o \
-	src/flame.o src/pprof_encode.o src/folded.o
+	src/flame.o src/pprof_encode.o src/folded.o src/svg.o
 OBJS = $(CORE_OBJS) src/pg_pprof.o src/profile_type.o src/ingest.o src/merge.o \
-	src/views.o src/export.o
+	src/views.o src/export.o src/svg_sql.o
 
 REGRESS = type ingest stacks errors merge views
 REGRESS_OPTS = --load-extension=pg_pprof

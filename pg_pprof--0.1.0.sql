@@ -144,3 +144,10 @@ CREATE FUNCTION profile_to_folded(p profile) RETURNS text
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION profile_to_folded(profile) IS
 	'folded stacks, one sorted line per distinct stack';
+
+CREATE FUNCTION profile_to_svg(p profile, title text DEFAULT NULL, width int DEFAULT 1200,
+	max_nodes int DEFAULT 8192)
+	RETURNS text
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
+COMMENT ON FUNCTION profile_to_svg(profile, text, int, int) IS
+	'a standalone SVG flame graph of a profile, as flamegraph.pl draws it';

@@ -21,7 +21,7 @@ export GOCACHE=${GOCACHE:-$PP_ROOT/.cache/go-build}
 
 PP_PACKAGES=(build-essential pkg-config postgresql-15 postgresql-server-dev-15
 	libprotobuf-c-dev protobuf-c-compiler libzstd-dev zlib1g-dev
-	golang-go golang-github-google-pprof-dev)
+	golang-go golang-github-google-pprof-dev libxml2-utils chromium)
 
 # Say something on stderr with a prefix.
 pp_say() { printf '[pg_pprof] %s\n' "$*" >&2; }

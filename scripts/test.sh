@@ -11,6 +11,7 @@
 #   hostile    hand-made malicious pprof files (test/hostile.sh)
 #   export     profile_to_pprof against go tool pprof -raw and the pprof library,
 #              folded round trips (test/export.sh)
+#   svg        profile_to_svg(): xmllint, headless chromium, escaping (test/svg.sh)
 #   flamegraph merge, focus/ignore/hide and top against pprof; flame-graph
 #              structure on every corpus file (test/flamegraph.sh)
 #   fuzz       the plain C cores under ASan/UBSan with mutated inputs
@@ -63,6 +64,7 @@ run_suite oracle bash test/oracle.sh
 run_suite roundtrip bash test/roundtrip.sh
 [ -f test/flamegraph.sh ] && run_suite flamegraph bash test/flamegraph.sh
 run_suite export bash test/export.sh
+run_suite svg bash test/svg.sh
 [ -f test/hostile.sh ] && run_suite hostile bash test/hostile.sh
 [ -f test/fuzz/run.sh ] && run_suite fuzz bash test/fuzz/run.sh
 run_suite demo bash scripts/demo.sh
