@@ -34,4 +34,5 @@ gen/profile.pb-c.c gen/profile.pb-c.h: proto/profile.proto
 	mkdir -p gen
 	protoc-c --c_out=gen -Iproto proto/profile.proto
 
-src/pprof_decode.o src/pprof_encode.o: gen/profile.pb-c.h
+# Every object depends on every header (PGXS tracks no header dependencies).
+$(OBJS): $(wildcard include/*.h) gen/profile.pb-c.h

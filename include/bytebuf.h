@@ -59,11 +59,27 @@ extern const uint8_t *reader_bytes(ByteReader *r, size_t len);
 extern uint8_t reader_byte(ByteReader *r);
 extern void reader_sub(ByteReader *r, ByteReader *sub, const char *what);
 
-/* Read one varint (the single-byte case inline, as it is by far the most common). */
+/* Read one varint (the one- and two-byte cases inline, as they are the most common). */
 static inline uint64_t
 reader_varint(ByteReader *r)
 {
-	if (r->pos < r->end && *r->pos < 0x80)
+	if (r->end - r->pos >= 2)
+	{
+		uint8_t		b0 = r->pos[0];
+		uint8_t		b1 = r->pos[1];
+
+		if (b0 < 0x80)
+		{
+			r->pos += 1;
+			return b0;
+		}
+		if (b1 < 0x80 && b1 != 0)
+		{
+			r->pos += 2;
+			return (uint64_t) (b0 & 0x7f) | ((uint64_t) b1 << 7);
+		}
+	}
+	else if (r->pos < r->end && *r->pos < 0x80)
 		return *r->pos++;
 	return reader_varint_slow(r);
 }

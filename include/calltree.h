@@ -15,6 +15,12 @@
 #define CALLTREE_ROOT 0
 #define CALLTREE_NONE UINT32_MAX
 
+/*
+ * Children of a node with at most this many children are found by walking
+ * its sibling list, which stays in cache; wider nodes use the edge hash.
+ */
+#define CALLTREE_SCAN_CHILDREN 8
+
 /* Interned strings: each distinct byte string gets a dense id. */
 typedef struct StringInterner
 {
@@ -59,6 +65,7 @@ typedef struct CallTreeNode
 	uint32_t	parent;
 	uint32_t	first_child;	/* CALLTREE_NONE when a leaf */
 	uint32_t	next_sibling;
+	uint32_t	child_count;
 	int64_t		self;
 } CallTreeNode;
 
@@ -89,6 +96,8 @@ extern uint32_t interner_lookup(const StringInterner *in, const char *s, size_t 
 extern void symtab_init(SymbolTable *st);
 extern uint32_t symtab_intern(SymbolTable *st, const char *name, size_t name_len,
 							  const char *file, size_t file_len);
+
+extern void symtab_set_file(SymbolTable *st, uint32_t id, const char *file, size_t file_len);
 
 extern void profile_meta_init(ProfileMeta *meta);
 extern char *pp_strndup(const char *s, size_t len);

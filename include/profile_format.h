@@ -16,7 +16,9 @@
  *
  *	 META     sample type, unit, period type, period unit (length + bytes),
  *	          period, start, end, duration (zigzag), source profile count,
- *	          total (zigzag; checked against the sum of the node values)
+ *	          total (zigzag; checked against the sum of the node values),
+ *	          value scale (varint >= 1: every self value below is stored
+ *	          divided by it; the encoder uses their greatest common divisor)
  *	 SYMBOLS  file names: count, lengths, bytes; function names: count,
  *	          lengths, bytes; per function its file (0 = none, else index + 1).
  *	          Both lists are strictly increasing in byte order.
@@ -47,6 +49,7 @@ typedef struct ProfileView
 {
 	ProfileMeta meta;
 	int64_t		total;
+	uint64_t	value_scale;	/* stored values are multiples of this */
 	uint32_t	file_count;
 	PPString   *files;
 	uint32_t	symbol_count;
@@ -58,7 +61,19 @@ typedef struct ProfileView
 	uint32_t   *node_symbol;
 	int64_t    *node_self;
 	size_t		stored_bytes;	/* size of the stored value */
+	uint8_t    *owned_body;		/* the decompressed body, if allocated */
 } ProfileView;
+
+/*
+ * The tree symbols of the previous input of a merge, in name order: the
+ * next input's names are matched against them without hashing.
+ */
+typedef struct SymbolCache
+{
+	uint32_t   *ids;
+	uint32_t	count;
+	uint32_t	capacity;
+} SymbolCache;
 
 /* Limits that guard decoding; the server fills them from GUCs. */
 typedef struct ProfileLimits
@@ -74,6 +89,17 @@ extern uint8_t *profile_encode(const CallTree *tree, const ProfileLimits *limits
 /* Decode and fully validate stored bytes; raises PP_ERR_CORRUPT if bad. */
 extern void profile_decode(const uint8_t *data, size_t len, const ProfileLimits *limits,
 						   ProfileView *view);
+
+/*
+ * Decode and validate stored bytes, adding the nodes straight into tree
+ * (the merge path: no per-node arrays).  view gets everything else.
+ */
+extern void profile_decode_into_tree(const uint8_t *data, size_t len,
+									 const ProfileLimits *limits, ProfileView *view,
+									 CallTree *tree, SymbolCache *cache);
+
+/* Free what decoding allocated for a view. */
+extern void profile_view_free(ProfileView *view);
 
 /* Add every node of a decoded profile into a tree (used by merges). */
 extern void profile_view_add_to_tree(const ProfileView *view, CallTree *tree);

@@ -10,15 +10,27 @@
 #define INTERNER_ARENA_BLOCK 65536
 #define MAX_TABLE_ENTRIES (UINT32_MAX / 4)
 
-/* FNV-1a, good enough for function names and cheap to compute. */
+/* Hash a byte string eight bytes at a time (multiply-xorshift mixing). */
 static uint32_t
 hash_bytes(const char *s, size_t len)
 {
-	uint32_t	h = 2166136261u;
+	uint64_t	h = 0x9E3779B97F4A7C15ULL ^ len;
+	uint64_t	w = 0;
 
-	for (size_t i = 0; i < len; i++)
-		h = (h ^ (uint8_t) s[i]) * 16777619u;
-	return h;
+	while (len >= 8)
+	{
+		memcpy(&w, s, 8);
+		h = (h ^ w) * 0xff51afd7ed558ccdULL;
+		h ^= h >> 32;
+		s += 8;
+		len -= 8;
+	}
+	w = 0;
+	if (len > 0)
+		memcpy(&w, s, len);
+	h = (h ^ w) * 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 29;
+	return (uint32_t) h;
 }
 
 /* Mix a (parent, symbol) pair into a slot hash. */
@@ -197,9 +209,16 @@ symtab_intern(SymbolTable *st, const char *name, size_t name_len,
 								 pp_mul_size(st->file_of_capacity, sizeof(uint32_t)));
 		memset(st->file_of + old, 0, sizeof(uint32_t) * (st->file_of_capacity - old));
 	}
+	symtab_set_file(st, id, file, file_len);
+	return id;
+}
+
+/* Give symbol id a file name if it has none yet (first seen wins). */
+void
+symtab_set_file(SymbolTable *st, uint32_t id, const char *file, size_t file_len)
+{
 	if (st->file_of[id] == 0 && file != NULL && file_len > 0)
 		st->file_of[id] = interner_intern(&st->files, file, file_len) + 1;
-	return id;
 }
 
 /* Fill in empty metadata. */
@@ -227,6 +246,7 @@ calltree_create(SymbolTable *symbols)
 	tree->nodes[0].parent = CALLTREE_NONE;
 	tree->nodes[0].first_child = CALLTREE_NONE;
 	tree->nodes[0].next_sibling = CALLTREE_NONE;
+	tree->nodes[0].child_count = 0;
 	tree->nodes[0].self = 0;
 	tree->slot_mask = 511;
 	tree->slots = pp_alloc0(sizeof(CallTreeSlot) * 512);
@@ -287,15 +307,28 @@ calltree_reserve(CallTree *tree, uint32_t nodes)
 		calltree_rehash(tree, (size_t) want * 2 + 2);
 }
 
-/* Find the child of parent for symbol, creating it if needed. */
+/*
+ * Find the child of parent for symbol, creating it if needed.  Every node
+ * is in the edge hash, but narrow nodes are searched through their sibling
+ * list: a path of a merged profile then touches nodes that sit together
+ * in memory instead of random hash slots.
+ */
 uint32_t
 calltree_child(CallTree *tree, uint32_t parent, uint32_t symbol)
 {
-	uint32_t	i = hash_edge(parent, symbol) & tree->slot_mask;
+	uint32_t	i;
 	CallTreeSlot *slot;
 	CallTreeNode *node;
 	uint32_t	n;
 
+	if (tree->nodes[parent].child_count <= CALLTREE_SCAN_CHILDREN)
+	{
+		for (n = tree->nodes[parent].first_child; n != CALLTREE_NONE;
+			 n = tree->nodes[n].next_sibling)
+			if (tree->nodes[n].symbol == symbol)
+				return n;
+	}
+	i = hash_edge(parent, symbol) & tree->slot_mask;
 	for (;;)
 	{
 		slot = &tree->slots[i];
@@ -318,9 +351,11 @@ calltree_child(CallTree *tree, uint32_t parent, uint32_t symbol)
 	node->symbol = symbol;
 	node->parent = parent;
 	node->first_child = CALLTREE_NONE;
+	node->child_count = 0;
 	node->self = 0;
 	node->next_sibling = tree->nodes[parent].first_child;
 	tree->nodes[parent].first_child = n;
+	tree->nodes[parent].child_count++;
 	slot->parent = parent;
 	slot->symbol = symbol;
 	slot->node = n;

@@ -27,6 +27,7 @@ typedef struct MergeState
 	MemoryContext context;		/* where the tree lives */
 	MemoryContext scratch;		/* per-input decoding, reset after each row */
 	SymbolTable symbols;
+	SymbolCache names_seen;		/* the previous input's symbols, by name */
 	CallTree   *tree;
 	bool		empty;			/* no input folded in yet */
 } MergeState;
@@ -60,27 +61,25 @@ merge_state_create(MemoryContext context)
 	return state;
 }
 
-/* Fold one decoded profile into the state. */
-static void
-merge_state_add_view(MergeState *state, const ProfileView *view)
-{
-	MemoryContext old = MemoryContextSwitchTo(state->context);
-
-	profile_meta_merge(&state->tree->meta, &view->meta, state->empty);
-	profile_view_add_to_tree(view, state->tree);
-	state->empty = false;
-	MemoryContextSwitchTo(old);
-}
-
-/* Fold one stored profile datum into the state, decoding it in scratch. */
+/*
+ * Fold one stored profile datum into the state.  The value is detoasted in
+ * the scratch context and decoded straight into the tree, with no per-node
+ * arrays; what decoding allocates besides the tree is freed at once.
+ */
 static void
 merge_state_add_datum(MergeState *state, Datum datum)
 {
 	MemoryContext old = MemoryContextSwitchTo(state->scratch);
+	bytea	   *value = (bytea *) PG_DETOAST_DATUM(datum);
+	ProfileLimits limits = pg_pprof_limits();
 	ProfileView view;
 
-	profile_view_from_datum(datum, &view);
-	merge_state_add_view(state, &view);
+	MemoryContextSwitchTo(state->context);
+	profile_decode_into_tree((const uint8_t *) VARDATA(value), VARSIZE(value) - VARHDRSZ,
+							 &limits, &view, state->tree, &state->names_seen);
+	profile_meta_merge(&state->tree->meta, &view.meta, state->empty);
+	state->empty = false;
+	profile_view_free(&view);
 	MemoryContextSwitchTo(old);
 	MemoryContextReset(state->scratch);
 }

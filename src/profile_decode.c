@@ -29,6 +29,19 @@ read_meta_string(ByteReader *r)
 	return pp_strndup((const char *) p, (size_t) len);
 }
 
+/* A stored value times the profile's value scale, checked for overflow. */
+static inline int64_t
+scaled_value(const ByteReader *r, int64_t stored, uint64_t scale)
+{
+	int64_t		v;
+
+	if (scale == 1)
+		return stored;
+	if (__builtin_mul_overflow(stored, (int64_t) scale, &v))
+		reader_fail(r, "scaled value overflows bigint");
+	return v;
+}
+
 /* Read a count that must not exceed the bytes left (each item takes one). */
 static uint32_t
 read_count(ByteReader *r, const char *what)
@@ -41,9 +54,12 @@ read_count(ByteReader *r, const char *what)
 	return (uint32_t) n;
 }
 
-/* Read count, lengths and bytes of a strictly increasing string list. */
+/*
+ * Read count, lengths and bytes of a strictly increasing string list.
+ * Without check_utf8 the caller must check each string it keeps.
+ */
 static uint32_t
-read_string_list(ByteReader *r, PPString **out, const char *what)
+read_string_list(ByteReader *r, PPString **out, const char *what, bool check_utf8)
 {
 	uint32_t	n = read_count(r, what);
 	PPString   *list = pp_alloc_array(n ? n : 1, sizeof(PPString));
@@ -59,7 +75,7 @@ read_string_list(ByteReader *r, PPString **out, const char *what)
 	for (uint32_t i = 0; i < n; i++)
 	{
 		list[i].data = (const char *) reader_bytes(r, list[i].len);
-		if (!utf8_is_clean(list[i].data, list[i].len))
+		if (check_utf8 && !utf8_is_clean(list[i].data, list[i].len))
 			pp_error(PP_ERR_CORRUPT, NULL, "%s: %s name %u is not valid UTF-8",
 					 r->what, what, i);
 		if (i > 0 && bytes_compare(list[i - 1].data, list[i - 1].len,
@@ -89,21 +105,27 @@ read_meta(ByteReader *body, ProfileView *view)
 	m->duration_ns = reader_svarint(&r);
 	m->profile_count = reader_svarint(&r);
 	view->total = reader_svarint(&r);
+	view->value_scale = reader_varint(&r);
+	if (view->value_scale == 0 || view->value_scale > INT64_MAX)
+		reader_fail(&r, "value scale out of range");
 	if (reader_remaining(&r) != 0)
 		reader_fail(&r, "trailing bytes");
 	if (m->profile_count < 0)
 		reader_fail(&r, "negative source profile count");
 }
 
-/* Parse the SYMBOLS section. */
+/*
+ * Parse the SYMBOLS section.  check_names false defers the UTF-8 check of
+ * function names to map_symbols (the merge path skips names it has seen).
+ */
 static void
-read_symbols(ByteReader *body, ProfileView *view)
+read_symbols(ByteReader *body, ProfileView *view, bool check_names)
 {
 	ByteReader	r;
 
 	reader_sub(body, &r, "profile symbols");
-	view->file_count = read_string_list(&r, &view->files, "file");
-	view->symbol_count = read_string_list(&r, &view->symbols, "function");
+	view->file_count = read_string_list(&r, &view->files, "file", true);
+	view->symbol_count = read_string_list(&r, &view->symbols, "function", check_names);
 	view->symbol_file = pp_alloc_array(view->symbol_count ? view->symbol_count : 1,
 									   sizeof(uint32_t));
 	for (uint32_t i = 0; i < view->symbol_count; i++)
@@ -119,11 +141,76 @@ read_symbols(ByteReader *body, ProfileView *view)
 }
 
 /*
+ * Map every function of a decoded view into tree's symbol table; returns
+ * the map from view function index to tree symbol.
+ *
+ * With a cache (the merge path), the names of the previous input, in name
+ * order, are matched against this input's sorted names by a merge join:
+ * a name byte-identical to one already interned needs neither hashing nor
+ * a UTF-8 check (it was checked when first interned).  Other names are
+ * checked here, since read_symbols deferred it.
+ */
+static uint32_t *
+map_symbols(const ProfileView *view, CallTree *tree, SymbolCache *cache)
+{
+	SymbolTable *st = tree->symbols;
+	uint32_t   *sym_map = pp_alloc_array(view->symbol_count ? view->symbol_count : 1,
+										 sizeof(uint32_t));
+	uint32_t	j = 0;
+
+	for (uint32_t s = 0; s < view->symbol_count; s++)
+	{
+		const PPString *name = &view->symbols[s];
+		uint32_t	f = view->symbol_file[s];
+		const PPString *file = f ? &view->files[f - 1] : NULL;
+		int			cmp = 1;
+
+		while (cache && j < cache->count)
+		{
+			uint32_t	id = cache->ids[j];
+
+			cmp = bytes_compare(st->names.strings[id], st->names.lengths[id],
+								name->data, name->len);
+			if (cmp >= 0)
+				break;
+			j++;
+		}
+		if (cache && j < cache->count && cmp == 0)
+		{
+			sym_map[s] = cache->ids[j++];
+			if (file)
+				symtab_set_file(st, sym_map[s], file->data, file->len);
+			continue;
+		}
+		if (cache && !utf8_is_clean(name->data, name->len))
+			pp_error(PP_ERR_CORRUPT, NULL, "profile symbols: function name %u is not valid UTF-8", s);
+		sym_map[s] = symtab_intern(st, name->data, name->len,
+								   file ? file->data : NULL, file ? file->len : 0);
+	}
+	if (cache)
+	{
+		if (cache->capacity < view->symbol_count)
+		{
+			cache->capacity = view->symbol_count;
+			cache->ids = cache->ids ? pp_realloc(cache->ids, pp_mul_size(cache->capacity, sizeof(uint32_t)))
+				: pp_alloc_array(cache->capacity, sizeof(uint32_t));
+		}
+		if (view->symbol_count > 0)
+			memcpy(cache->ids, sym_map, sizeof(uint32_t) * view->symbol_count);
+		cache->count = view->symbol_count;
+	}
+	return sym_map;
+}
+
+/*
  * Parse the TREE section, checking that depths form a tree, siblings are in
  * strictly increasing order and the values add up to the recorded total.
+ * With into == NULL the nodes are stored in the view's arrays; otherwise
+ * they are added straight into that tree (the merge path), and nothing is
+ * stored per node.
  */
 static void
-read_tree(ByteReader *body, ProfileView *view)
+read_tree(ByteReader *body, ProfileView *view, CallTree *into, SymbolCache *cache)
 {
 	ByteReader	r,
 				steps,
@@ -132,11 +219,13 @@ read_tree(ByteReader *body, ProfileView *view)
 	uint64_t	n64;
 	uint32_t	n;
 	uint32_t   *last_sibling;	/* per depth: last symbol + 1, 0 = none yet */
+	uint32_t   *path = NULL;	/* per depth: the node in into */
+	uint32_t   *sym_map = NULL;
 	uint32_t	prev_depth = 0;
 	int64_t		total;
 
 	reader_sub(body, &r, "profile tree");
-	view->root_self = reader_svarint(&r);
+	view->root_self = scaled_value(&r, reader_svarint(&r), view->value_scale);
 	n64 = reader_varint(&r);
 	if (n64 >= UINT32_MAX)
 		reader_fail(&r, "node count out of range");
@@ -151,9 +240,21 @@ read_tree(ByteReader *body, ProfileView *view)
 		reader_fail(&r, "node count exceeds the data");
 
 	view->node_count = n;
-	view->node_depth = pp_alloc_array(n ? n : 1, sizeof(uint32_t));
-	view->node_symbol = pp_alloc_array(n ? n : 1, sizeof(uint32_t));
-	view->node_self = pp_alloc_array(n ? n : 1, sizeof(int64_t));
+	if (into == NULL)
+	{
+		view->node_depth = pp_alloc_array(n ? n : 1, sizeof(uint32_t));
+		view->node_symbol = pp_alloc_array(n ? n : 1, sizeof(uint32_t));
+		view->node_self = pp_alloc_array(n ? n : 1, sizeof(int64_t));
+	}
+	else
+	{
+		sym_map = map_symbols(view, into, cache);
+		path = pp_alloc_array((size_t) n + 1, sizeof(uint32_t));
+		path[0] = CALLTREE_ROOT;
+		calltree_reserve(into, n);
+		into->nodes[CALLTREE_ROOT].self = pp_add_int64(into->nodes[CALLTREE_ROOT].self,
+													   view->root_self);
+	}
 	last_sibling = pp_alloc0(pp_mul_size((size_t) n + 2, sizeof(uint32_t)));
 	total = view->root_self;
 
@@ -161,7 +262,7 @@ read_tree(ByteReader *body, ProfileView *view)
 	{
 		uint64_t	step = reader_varint(&steps);
 		uint64_t	sym = reader_varint(&syms);
-		int64_t		self = reader_svarint(&selfs);
+		int64_t		self = scaled_value(&selfs, reader_svarint(&selfs), view->value_scale);
 		uint32_t	depth;
 
 		if (step > prev_depth)
@@ -173,11 +274,22 @@ read_tree(ByteReader *body, ProfileView *view)
 			reader_fail(&syms, "siblings are not in strictly increasing order");
 		last_sibling[depth] = (uint32_t) sym + 1;
 		last_sibling[depth + 1] = 0;
-		view->node_depth[i] = depth;
-		view->node_symbol[i] = (uint32_t) sym;
-		view->node_self[i] = self;
 		if (__builtin_add_overflow(total, self, &total))
 			reader_fail(&selfs, "values overflow bigint");
+		if (into == NULL)
+		{
+			view->node_depth[i] = depth;
+			view->node_symbol[i] = (uint32_t) sym;
+			view->node_self[i] = self;
+		}
+		else
+		{
+			uint32_t	node = calltree_child(into, path[depth - 1], sym_map[sym]);
+
+			path[depth] = node;
+			if (self != 0)
+				into->nodes[node].self = pp_add_int64(into->nodes[node].self, self);
+		}
 		prev_depth = depth;
 		if ((i & 0xffff) == 0xffff)
 			pp_check_interrupts();
@@ -187,6 +299,10 @@ read_tree(ByteReader *body, ProfileView *view)
 	if (total != view->total)
 		pp_error(PP_ERR_CORRUPT, NULL, "profile tree: values do not add up to the recorded total");
 	pp_free(last_sibling);
+	if (path)
+		pp_free(path);
+	if (sym_map)
+		pp_free(sym_map);
 }
 
 /* Skip optional extension sections; none are defined yet. */
@@ -201,6 +317,8 @@ skip_extensions(ByteReader *body)
 		reader_sub(body, &payload, "profile extension section");
 	}
 }
+
+static ZSTD_DCtx *dctx;
 
 /* Decompress (or take as is) the body that follows the header. */
 static const uint8_t *
@@ -228,16 +346,19 @@ read_body(ByteReader *r, uint8_t flags, const ProfileLimits *limits, size_t *bod
 	if (ZSTD_getFrameContentSize(src, src_len) != raw_len)
 		reader_fail(r, "compressed body size does not match its header");
 	body = pp_alloc(raw_len ? (size_t) raw_len : 1);
-	got = ZSTD_decompress(body, (size_t) raw_len, src, src_len);
+	/* One decompression context per process: creating one per value is slow. */
+	if (dctx == NULL && (dctx = ZSTD_createDCtx()) == NULL)
+		pp_error(PP_ERR_LIMIT, NULL, "out of memory creating a zstd context");
+	got = ZSTD_decompressDCtx(dctx, body, (size_t) raw_len, src, src_len);
 	if (ZSTD_isError(got) || got != raw_len)
 		reader_fail(r, "compressed body does not decompress");
 	return body;
 }
 
-/* Decode and fully validate stored bytes into view. */
-void
-profile_decode(const uint8_t *data, size_t len, const ProfileLimits *limits,
-			   ProfileView *view)
+/* Decode and validate stored bytes; nodes go to view's arrays or into a tree. */
+static void
+decode_stored(const uint8_t *data, size_t len, const ProfileLimits *limits,
+			  ProfileView *view, CallTree *into, SymbolCache *cache)
 {
 	ByteReader	r,
 				body;
@@ -258,12 +379,35 @@ profile_decode(const uint8_t *data, size_t len, const ProfileLimits *limits,
 	if (flags & ~PROFILE_KNOWN_FLAGS)
 		reader_fail(&r, "unknown format flags");
 	raw = read_body(&r, flags, limits, &raw_len);
+	if (flags & PROFILE_FLAG_ZSTD)
+		view->owned_body = (uint8_t *) raw;
 
 	reader_init(&body, raw, raw_len, PP_ERR_CORRUPT, "profile body");
 	read_meta(&body, view);
-	read_symbols(&body, view);
-	read_tree(&body, view);
+	read_symbols(&body, view, into == NULL || cache == NULL);
+	read_tree(&body, view, into, cache);
 	skip_extensions(&body);
+}
+
+/* Decode and fully validate stored bytes into view. */
+void
+profile_decode(const uint8_t *data, size_t len, const ProfileLimits *limits,
+			   ProfileView *view)
+{
+	decode_stored(data, len, limits, view, NULL, NULL);
+}
+
+/*
+ * Decode and fully validate stored bytes, adding the nodes straight into
+ * tree (no per-node arrays).  view receives the metadata, symbols and
+ * total; its node arrays stay empty.  If the value is corrupt, tree may
+ * hold part of it when the error is raised.
+ */
+void
+profile_decode_into_tree(const uint8_t *data, size_t len, const ProfileLimits *limits,
+						 ProfileView *view, CallTree *tree, SymbolCache *cache)
+{
+	decode_stored(data, len, limits, view, tree, cache);
 }
 
 /*
@@ -273,18 +417,9 @@ profile_decode(const uint8_t *data, size_t len, const ProfileLimits *limits,
 void
 profile_view_add_to_tree(const ProfileView *view, CallTree *tree)
 {
-	uint32_t   *sym_map = pp_alloc_array(view->symbol_count ? view->symbol_count : 1,
-										 sizeof(uint32_t));
+	uint32_t   *sym_map = map_symbols(view, tree, NULL);
 	uint32_t   *path = pp_alloc_array((size_t) view->node_count + 1, sizeof(uint32_t));
 
-	for (uint32_t s = 0; s < view->symbol_count; s++)
-	{
-		uint32_t	f = view->symbol_file[s];
-		const PPString *file = f ? &view->files[f - 1] : NULL;
-
-		sym_map[s] = symtab_intern(tree->symbols, view->symbols[s].data, view->symbols[s].len,
-								   file ? file->data : NULL, file ? file->len : 0);
-	}
 	path[0] = CALLTREE_ROOT;
 	tree->nodes[CALLTREE_ROOT].self = pp_add_int64(tree->nodes[CALLTREE_ROOT].self,
 												   view->root_self);
@@ -316,4 +451,18 @@ profile_view_to_tree(const ProfileView *view)
 	profile_view_add_to_tree(view, tree);
 	tree->meta = view->meta;
 	return tree;
+}
+
+/* Free what decoding allocated for a view (its strings point into the body). */
+void
+profile_view_free(ProfileView *view)
+{
+	void	   *arrays[] = {view->files, view->symbols, view->symbol_file, view->node_depth,
+		view->node_symbol, view->node_self, view->owned_body, view->meta.sample_type,
+	view->meta.sample_unit, view->meta.period_type, view->meta.period_unit};
+
+	for (size_t i = 0; i < sizeof(arrays) / sizeof(arrays[0]); i++)
+		if (arrays[i] != NULL)
+			pp_free(arrays[i]);
+	memset(view, 0, sizeof(*view));
 }

@@ -49,6 +49,17 @@ utf8_is_clean(const char *s, size_t len)
 	const uint8_t *p = (const uint8_t *) s;
 	size_t		i = 0;
 
+	/* Fast path: eight ASCII bytes at a time, none of them NUL. */
+	while (len - i >= 8)
+	{
+		uint64_t	w;
+
+		memcpy(&w, p + i, 8);
+		if ((w & 0x8080808080808080ULL) != 0 ||
+			((w - 0x0101010101010101ULL) & ~w & 0x8080808080808080ULL) != 0)
+			break;
+		i += 8;
+	}
 	while (i < len)
 	{
 		size_t		n;
