@@ -17,6 +17,8 @@
 #   fuzz       the plain C cores under ASan/UBSan with mutated inputs
 #   demo       the README's first command (scripts/demo.sh)
 #   grafana    the dashboard's queries, run as Grafana would (examples/grafana/check.sh)
+#   browser    the dashboard's flame graph and diff drawn by Grafana's own Flame
+#              Graph component in headless Chromium (test/browser/run.sh)
 set -uo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$PP_ROOT"
@@ -69,6 +71,7 @@ run_suite svg bash test/svg.sh
 [ -f test/fuzz/run.sh ] && run_suite fuzz bash test/fuzz/run.sh
 run_suite demo bash scripts/demo.sh
 run_suite grafana bash examples/grafana/check.sh
+run_suite browser bash test/browser/run.sh
 
 echo
 echo "all suites: $total_passed passed, $total_failed failed"
