@@ -10,7 +10,7 @@ PGFILEDESC = "pg_pprof - pprof profiles as a compressed type"
 
 # The data flow, in order: pprof decode -> call tree -> encode -> stored
 # value -> decode -> merge -> views, then the SQL wrappers.
-CORE_OBJS = src/bytebuf.o src/utf8_text.o gen/profile.pb-c.o src/pprof_decode.o \
+CORE_OBJS = src/bytebuf.o src/utf8_text.o src/gzip_io.o gen/profile.pb-c.o src/pprof_decode.o \
 	src/calltree.o src/profile_encode.o src/profile_decode.o src/profile_merge.o \
 	src/flame.o src/pprof_encode.o src/folded.o src/svg.o
 OBJS = $(CORE_OBJS) src/pg_pprof.o src/profile_type.o src/ingest.o src/merge.o \

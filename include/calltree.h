@@ -123,6 +123,7 @@ typedef struct CallTreeChildren
 extern void calltree_sorted_children(const CallTree *tree, const uint32_t *rank,
 									 CallTreeChildren *out);
 extern uint32_t *calltree_symbol_ranks(const CallTree *tree);
+extern uint32_t *interner_ranks(const StringInterner *in);
 
 /* Compare two byte strings in byte order, shorter first on a common prefix. */
 extern int	bytes_compare(const char *a, size_t alen, const char *b, size_t blen);

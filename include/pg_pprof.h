@@ -24,6 +24,9 @@ extern ProfileLimits pg_pprof_limits(void);
 /* Decoding options for pprof input, from the GUCs, with PostgreSQL regexes. */
 extern PprofOptions pg_pprof_options(void);
 
+/* Copy len bytes into a new varlena (bytea or profile) in the current context. */
+extern bytea *bytea_from_bytes(const void *bytes, size_t len);
+
 /* Encode a tree as a `profile` varlena. */
 extern bytea *profile_datum_from_tree(const CallTree *tree);
 

@@ -428,42 +428,48 @@ calltree_sorted_children(const CallTree *tree, const uint32_t *rank, CallTreeChi
 	pp_free(fill);
 }
 
-/* Symbol name strings to sort: an id and its bytes. */
-typedef struct SymbolRef
+/* Strings to sort: an id and its bytes. */
+typedef struct StringRef
 {
 	const char *data;
 	uint32_t	len;
 	uint32_t	id;
-} SymbolRef;
+} StringRef;
 
-/* qsort comparator: byte order of names. */
+/* qsort comparator: byte order of strings. */
 static int
-compare_symbol_refs(const void *a, const void *b)
+compare_string_refs(const void *a, const void *b)
 {
-	const SymbolRef *x = a;
-	const SymbolRef *y = b;
+	const StringRef *x = a;
+	const StringRef *y = b;
 
 	return bytes_compare(x->data, x->len, y->data, y->len);
+}
+
+/* Rank of every string of an interner in byte order. */
+uint32_t *
+interner_ranks(const StringInterner *in)
+{
+	uint32_t	n = in->count;
+	StringRef  *refs = pp_alloc_array(n ? n : 1, sizeof(StringRef));
+	uint32_t   *rank = pp_alloc_array(n ? n : 1, sizeof(uint32_t));
+
+	for (uint32_t i = 0; i < n; i++)
+	{
+		refs[i].data = in->strings[i];
+		refs[i].len = in->lengths[i];
+		refs[i].id = i;
+	}
+	qsort(refs, n, sizeof(StringRef), compare_string_refs);
+	for (uint32_t i = 0; i < n; i++)
+		rank[refs[i].id] = i;
+	pp_free(refs);
+	return rank;
 }
 
 /* Rank of every symbol of the tree's table in byte order of its name. */
 uint32_t *
 calltree_symbol_ranks(const CallTree *tree)
 {
-	const StringInterner *names = &tree->symbols->names;
-	uint32_t	n = names->count;
-	SymbolRef  *refs = pp_alloc_array(n ? n : 1, sizeof(SymbolRef));
-	uint32_t   *rank = pp_alloc_array(n ? n : 1, sizeof(uint32_t));
-
-	for (uint32_t i = 0; i < n; i++)
-	{
-		refs[i].data = names->strings[i];
-		refs[i].len = names->lengths[i];
-		refs[i].id = i;
-	}
-	qsort(refs, n, sizeof(SymbolRef), compare_symbol_refs);
-	for (uint32_t i = 0; i < n; i++)
-		rank[refs[i].id] = i;
-	pp_free(refs);
-	return rank;
+	return interner_ranks(&tree->symbols->names);
 }

@@ -28,12 +28,7 @@ profile_to_pprof(PG_FUNCTION_ARGS)
 	profile_view_from_datum(PG_GETARG_DATUM(0), &view);
 	bytes = pprof_encode(&view, &len);
 	MemoryContextSwitchTo(caller);
-	if (len > MaxAllocSize - VARHDRSZ)
-		ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-						errmsg("exported pprof of %zu bytes is too large", len)));
-	result = palloc(len + VARHDRSZ);
-	SET_VARSIZE(result, len + VARHDRSZ);
-	memcpy(VARDATA(result), bytes, len);
+	result = bytea_from_bytes(bytes, len);
 	MemoryContextDelete(work);
 	PG_RETURN_BYTEA_P(result);
 }

@@ -244,6 +244,21 @@ pg_pprof_options(void)
 	return options;
 }
 
+/* Copy len bytes into a new varlena (bytea or profile) in the current context. */
+bytea *
+bytea_from_bytes(const void *bytes, size_t len)
+{
+	bytea	   *result;
+
+	if (len > MaxAllocSize - VARHDRSZ)
+		ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+						errmsg("value of %zu bytes is too large", len)));
+	result = palloc(len + VARHDRSZ);
+	SET_VARSIZE(result, len + VARHDRSZ);
+	memcpy(VARDATA(result), bytes, len);
+	return result;
+}
+
 /* Encode a tree as a `profile` varlena. */
 bytea *
 profile_datum_from_tree(const CallTree *tree)
@@ -251,14 +266,8 @@ profile_datum_from_tree(const CallTree *tree)
 	ProfileLimits limits = pg_pprof_limits();
 	size_t		len;
 	uint8_t    *bytes = profile_encode(tree, &limits, &len);
-	bytea	   *result;
+	bytea	   *result = bytea_from_bytes(bytes, len);
 
-	if (len > MaxAllocSize - VARHDRSZ)
-		ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-						errmsg("encoded profile of %zu bytes is too large", len)));
-	result = palloc(len + VARHDRSZ);
-	SET_VARSIZE(result, len + VARHDRSZ);
-	memcpy(VARDATA(result), bytes, len);
 	pfree(bytes);
 	return result;
 }

@@ -9,26 +9,10 @@
  */
 #include "export.h"
 #include "bytebuf.h"
+#include "gzip_io.h"
 #include "profile.pb-c.h"
 
 #include <string.h>
-#include <zlib.h>
-
-/* zlib allocation through pp_alloc. */
-static voidpf
-export_zalloc(voidpf opaque, uInt items, uInt size)
-{
-	(void) opaque;
-	return pp_alloc(pp_mul_size(items, size));
-}
-
-/* zlib release through pp_free. */
-static void
-export_zfree(voidpf opaque, voidpf ptr)
-{
-	(void) opaque;
-	pp_free(ptr);
-}
 
 /* Strings of the exported string table, added in a fixed order. */
 typedef struct ExportStrings
@@ -62,33 +46,6 @@ value_type(ExportStrings *st, const char *type, const char *unit)
 	vt->type = add_string(st, type, strlen(type));
 	vt->unit = add_string(st, unit, strlen(unit));
 	return vt;
-}
-
-/* gzip bytes deterministically (no name, no time in the header). */
-static uint8_t *
-gzip_bytes(const uint8_t *data, size_t len, size_t *out_len)
-{
-	z_stream	zs;
-	ByteBuf		out;
-	int			rc;
-
-	memset(&zs, 0, sizeof(zs));
-	zs.zalloc = export_zalloc;
-	zs.zfree = export_zfree;
-	if (deflateInit2(&zs, 6, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-		pp_error(PP_ERR_INTERNAL, NULL, "could not initialise zlib");
-	bytebuf_init(&out, deflateBound(&zs, len) + 64);
-	zs.next_in = (Bytef *) data;
-	zs.avail_in = (uInt) len;
-	zs.next_out = out.data;
-	zs.avail_out = (uInt) out.cap;
-	rc = deflate(&zs, Z_FINISH);
-	if (rc != Z_STREAM_END)
-		pp_error(PP_ERR_INTERNAL, NULL, "gzip compression failed");
-	out.len = zs.total_out;
-	deflateEnd(&zs);
-	*out_len = out.len;
-	return out.data;
 }
 
 /* A gzip-compressed pprof of a decoded profile. */

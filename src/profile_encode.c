@@ -9,27 +9,8 @@
 #include "profile_format.h"
 #include "bytebuf.h"
 
-#include <stdlib.h>
 #include <string.h>
 #include <zstd.h>
-
-/* Names to sort: an id and the string it stands for. */
-typedef struct NameRef
-{
-	const char *data;
-	uint32_t	len;
-	uint32_t	id;
-} NameRef;
-
-/* qsort comparator: byte order of names. */
-static int
-compare_name_refs(const void *a, const void *b)
-{
-	const NameRef *x = a;
-	const NameRef *y = b;
-
-	return bytes_compare(x->data, x->len, y->data, y->len);
-}
 
 /*
  * Give each marked id of an interner a new dense index in byte order of its
@@ -40,26 +21,24 @@ static uint32_t
 renumber_by_name(const StringInterner *in, const uint8_t *used,
 				 uint32_t *new_index, uint32_t **order)
 {
-	NameRef    *refs = pp_alloc_array(in->count ? in->count : 1, sizeof(NameRef));
+	uint32_t   *rank = interner_ranks(in);
+	uint32_t   *by_rank = pp_alloc_array(in->count ? in->count : 1, sizeof(uint32_t));
 	uint32_t	kept = 0;
 
 	for (uint32_t id = 0; id < in->count; id++)
+		by_rank[rank[id]] = id;
+	*order = pp_alloc_array(in->count ? in->count : 1, sizeof(uint32_t));
+	for (uint32_t r = 0; r < in->count; r++)
 	{
+		uint32_t	id = by_rank[r];
+
 		if (!used[id])
 			continue;
-		refs[kept].data = in->strings[id];
-		refs[kept].len = in->lengths[id];
-		refs[kept].id = id;
-		kept++;
+		new_index[id] = kept;
+		(*order)[kept++] = id;
 	}
-	qsort(refs, kept, sizeof(NameRef), compare_name_refs);
-	*order = pp_alloc_array(kept ? kept : 1, sizeof(uint32_t));
-	for (uint32_t i = 0; i < kept; i++)
-	{
-		new_index[refs[i].id] = i;
-		(*order)[i] = refs[i].id;
-	}
-	pp_free(refs);
+	pp_free(rank);
+	pp_free(by_rank);
 	return kept;
 }
 

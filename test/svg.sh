@@ -46,7 +46,7 @@ chmod 755 "$work"				# the server (postgres user) reads input files from here
 
 # --- the standalone renderer -------------------------------------------------
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=all"
-CORE="src/bytebuf.c src/utf8_text.c src/calltree.c src/pprof_decode.c src/profile_encode.c
+CORE="src/bytebuf.c src/utf8_text.c src/gzip_io.c src/calltree.c src/pprof_decode.c src/profile_encode.c
 	src/profile_decode.c src/profile_merge.c src/flame.c src/svg.c src/pp_standalone.c"
 mkdir -p "$BIN/svg-gen"
 build_ok=1

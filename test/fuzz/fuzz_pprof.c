@@ -211,7 +211,7 @@ run_synthetic(void)
 
 	run_input((const uint8_t *) "", 0, 0, "synthetic:empty", NULL);
 	run_input((const uint8_t *) "\x0a", 1, 0, "synthetic:one-byte", NULL);
-	gzip_bytes(zeros, bomb_len, 9, &gz);
+	seed_gzip(zeros, bomb_len, 9, &gz);
 	run_input(gz.data, gz.len, 0, "synthetic:gzip-bomb", NULL);
 	run_input(zeros, 1 << 20, 0, "synthetic:1MiB-zeros", NULL);
 	free(zeros);
@@ -265,7 +265,7 @@ run_mutation(Seed *s, const Seed *other, long r, Rng *rng, Bytes *in, Bytes *out
 		case 2:
 			mutate(rng, s->plain.data, s->plain.len, &s->index, other->plain.data,
 				   other->plain.len, 1, in);
-			gzip_bytes(in->data, in->len, 1, out);
+			seed_gzip(in->data, in->len, 1, out);
 			run_input(out->data, out->len, 0, what, NULL);
 			break;
 		case 3:

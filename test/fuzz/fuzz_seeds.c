@@ -163,7 +163,7 @@ gunzip_bytes(const uint8_t *data, size_t len, size_t max, Bytes *out)
 
 /* Gzip data at the given level. */
 void
-gzip_bytes(const uint8_t *data, size_t len, int level, Bytes *out)
+seed_gzip(const uint8_t *data, size_t len, int level, Bytes *out)
 {
 	z_stream	zs;
 	uint8_t		buf[65536];

@@ -46,6 +46,6 @@ extern int	write_file(const char *path, const uint8_t *data, size_t len);
 extern int	gunzip_bytes(const uint8_t *data, size_t len, size_t max, Bytes *out);
 
 /* Gzip data at the given level. */
-extern void gzip_bytes(const uint8_t *data, size_t len, int level, Bytes *out);
+extern void seed_gzip(const uint8_t *data, size_t len, int level, Bytes *out);
 
 #endif							/* FUZZ_SEEDS_H */

@@ -17,7 +17,7 @@ CORPUS=$(dirname "$ROOT")/shared/corpus
 FINDINGS=$BIN/fuzz-findings
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=all"
 CFLAGS="-g -O1 -fno-omit-frame-pointer -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare"
-CORE="src/bytebuf.c src/utf8_text.c src/calltree.c src/pprof_decode.c src/profile_encode.c
+CORE="src/bytebuf.c src/utf8_text.c src/gzip_io.c src/calltree.c src/pprof_decode.c src/profile_encode.c
 	src/profile_decode.c src/profile_merge.c src/flame.c src/svg.c src/pp_standalone.c"
 declare -A FILE_FLAGS=()
 HARNESS="test/fuzz/fuzz_pprof.c test/fuzz/fuzz_target.c test/fuzz/fuzz_mutate.c test/fuzz/fuzz_seeds.c"
