@@ -2,6 +2,7 @@
 # test/oracle.sh: compare pg_pprof with Google's pprof library (test/pprofref)
 # on every sample type of every profile in examples/ and ../shared/corpus.
 #
+# Hand-made files from test/hostile that pprof accepts are checked too.
 # For each file and sample type it checks, exactly:
 #   - the total, and every function's flat and cum computed in SQL from
 #     profile_stacks(), against `pprofref flat`;
@@ -18,9 +19,20 @@ pp_psql -qc "SET client_min_messages = warning; CREATE EXTENSION IF NOT EXISTS p
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+chmod 755 "$work"
 passed=0 failed=0
 
 files=("$PP_ROOT"/examples/*.pb.gz)
+# Hand-made files that pprof accepts (test/hostile): invalid UTF-8 and NUL in
+# names, negative values, mapping ids 0 and unknown, and drop_frames/keep_frames
+# (with inlined frames, a matching root frame and an invalid pattern).
+pp_go_build "$PP_ROOT/test/bin/hostile" ./test/hostile || exit 1
+mkdir -p "$work/made"
+"$PP_ROOT/test/bin/hostile" "$work/made" >/dev/null || exit 1
+chmod -R a+rX "$work/made"
+while IFS=$'\t' read -r f expect; do
+	[ "$expect" = ok ] && files+=("$work/made/$f")
+done < "$work/made/expected.tsv"
 if [ -d "$PP_SHARED/corpus" ]; then
 	while IFS= read -r f; do files+=("$f"); done < <(find "$PP_SHARED/corpus" -type f ! -name '*.md' | LC_ALL=C sort)
 else
@@ -72,7 +84,7 @@ check() {
 }
 
 for f in "${files[@]}"; do
-	rel=${f#"$PP_SHARED/"}; rel=${rel#"$PP_ROOT/"}
+	rel=${f#"$PP_SHARED/"}; rel=${rel#"$PP_ROOT/"}; rel=${rel#"$work/"}
 	if ! "$PPROFREF" types "$f" > "$work/types" 2> "$work/err"; then
 		# pprof rejects it: so must we, with an ERROR and not a crash.
 		if pp_psql -qc "SELECT profile_from_pprof(pg_read_binary_file($(sql_path "$f")))" >/dev/null 2>"$work/sqlerr" \

@@ -47,6 +47,35 @@ func base() *Profile {
 	return p
 }
 
+// pruned is a profile for drop_frames/keep_frames: stacks through an
+// allocator, an inlined location whose middle frame matches, and a root
+// frame that matches (pprof never cuts before the first unmatched frame).
+func pruned(drop, keep string) []byte {
+	p := &Profile{Strings: []string{""}}
+	p.SampleTypes = [][2]int64{{p.str("samples"), p.str("count")}}
+	names := []string{"main.main", "main.work", "runtime.mallocgc", "runtime.memclr",
+		"main.outer", "runtime.inlined", "main.inner", "runtime.main"}
+	for i, name := range names {
+		id := uint64(i + 1)
+		p.Functions = append(p.Functions, Function{ID: id, Name: p.str(name + "(int)")})
+		p.Locations = append(p.Locations, Location{ID: id, Lines: []Line{{FunctionID: id}}})
+	}
+	// location 9: main.inner inlined into runtime.inlined inlined into main.outer
+	p.Locations = append(p.Locations, Location{ID: 9, Lines: []Line{{FunctionID: 7}, {FunctionID: 6}, {FunctionID: 5}}})
+	p.Samples = []Sample{
+		{LocationIDs: []uint64{4, 3, 2, 1}, Values: []int64{5}},
+		{LocationIDs: []uint64{3, 2, 1}, Values: []int64{7}},
+		{LocationIDs: []uint64{9, 2, 1}, Values: []int64{11}},
+		{LocationIDs: []uint64{2, 8}, Values: []int64{13}},
+		{LocationIDs: []uint64{3, 8}, Values: []int64{17}},
+	}
+	p.DropFrames = p.str(drop)
+	if keep != "" {
+		p.KeepFrames = p.str(keep)
+	}
+	return p.encode()
+}
+
 // edit returns the encoding of base() after f changed it.
 func edit(f func(p *Profile)) []byte {
 	p := base()
@@ -144,6 +173,10 @@ func cases() []hostileCase {
 		})},
 		{"ok_negative_value.pb", "ok", edit(func(p *Profile) { p.Samples[0].Values = []int64{-1, -10} })},
 		{"ok_mapping_id_zero.pb", "ok", edit(func(p *Profile) { p.Locations[0].MappingID = 0 })},
+		{"ok_drop_frames.pb", "ok", pruned(`runtime\..*`, "")},
+		{"ok_drop_frames_keep.pb", "ok", pruned(`runtime\..*`, `runtime\.mallocgc`)},
+		{"ok_drop_frames_alternation.pb", "ok", pruned(`runtime\.inlined|runtime\.mallocgc`, "")},
+		{"ok_drop_frames_invalid_regex.pb", "ok", pruned(`runtime\.(`, "")},
 		{"ok_unknown_mapping_id.pb", "ok", edit(func(p *Profile) { p.Locations[0].MappingID = 999 })},
 		{"bad_empty_input.pb", "22P03", []byte{}},
 		{"bad_not_protobuf.pb", "22P03", []byte("this is not a pprof profile\n")},

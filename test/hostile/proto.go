@@ -81,6 +81,8 @@ type Profile struct {
 	Strings       []string
 	TimeNanos     int64
 	DurationNanos int64
+	DropFrames    int64 // string index of the drop_frames regex, 0 = none
+	KeepFrames    int64
 	index         map[string]int64 // string -> index, built on first use
 }
 
@@ -136,6 +138,12 @@ func (p *Profile) encode() []byte {
 	}
 	for _, s := range p.Strings {
 		m.bytesField(6, []byte(s))
+	}
+	if p.DropFrames != 0 {
+		m.varint(7, p.DropFrames)
+	}
+	if p.KeepFrames != 0 {
+		m.varint(8, p.KeepFrames)
 	}
 	if p.TimeNanos != 0 {
 		m.varint(9, p.TimeNanos)
