@@ -16,7 +16,7 @@ CORE_OBJS = src/bytebuf.o src/utf8_text.o src/gzip_io.o gen/profile.pb-c.o src/p
 OBJS = $(CORE_OBJS) src/pg_pprof.o src/profile_type.o src/ingest.o src/merge.o \
 	src/views.o src/export.o src/svg_sql.o
 
-REGRESS = type ingest stacks errors merge views
+REGRESS = type ingest stacks errors merge views export
 REGRESS_OPTS = --load-extension=pg_pprof
 
 PG_CPPFLAGS = -Iinclude -Igen

@@ -752,7 +752,10 @@ pprof_build_groups(PprofFile *file, const char *const *keys, int key_count,
 		groups[0].labels_json = pp_strndup((const char *) json.data, json.len);
 		groups[0].trees = pp_alloc_array(ntypes + 1, sizeof(CallTree *));
 		for (uint32_t t = 0; t < ntypes; t++)
+		{
 			groups[0].trees[t] = new_type_tree(file, (int) t);
+			calltree_reserve(groups[0].trees[t], estimate_nodes(file));
+		}
 	}
 
 	for (size_t i = 0; i < msg->n_sample; i++)
