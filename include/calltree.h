@@ -17,9 +17,11 @@
 
 /*
  * Children of a node with at most this many children are found by walking
- * its sibling list, which stays in cache; wider nodes use the edge hash.
+ * its sibling list, which stays in cache while the tree is small (merges);
+ * wider nodes, and trees too big for the cache, use the edge hash.
  */
 #define CALLTREE_SCAN_CHILDREN 8
+#define CALLTREE_SCAN_MAX_NODES 65536
 
 /* Interned strings: each distinct byte string gets a dense id. */
 typedef struct StringInterner

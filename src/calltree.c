@@ -321,7 +321,8 @@ calltree_child(CallTree *tree, uint32_t parent, uint32_t symbol)
 	CallTreeNode *node;
 	uint32_t	n;
 
-	if (tree->nodes[parent].child_count <= CALLTREE_SCAN_CHILDREN)
+	if (tree->nodes[parent].child_count <= CALLTREE_SCAN_CHILDREN &&
+		tree->count <= CALLTREE_SCAN_MAX_NODES)
 	{
 		for (n = tree->nodes[parent].first_child; n != CALLTREE_NONE;
 			 n = tree->nodes[n].next_sibling)

@@ -358,9 +358,15 @@ check_samples(PprofFile *file, const StringTable *st)
 			bad_pprof("invalid pprof: sample has %zu values but the profile has %zu sample types",
 					  s->n_value, msg->n_sample_type);
 		for (size_t k = 0; k < s->n_location_id; k++)
-			if (idmap_lookup(&file->locations, s->location_id[k]) == CALLTREE_NONE)
+		{
+			uint32_t	li = idmap_lookup(&file->locations, s->location_id[k]);
+
+			if (li == CALLTREE_NONE)
 				bad_pprof("invalid pprof: sample refers to unknown location %" PRIu64,
 						  s->location_id[k]);
+			/* from here on the field holds the location index, not the id */
+			s->location_id[k] = li;
+		}
 		for (size_t k = 0; k < s->n_label; k++)
 		{
 			(void) string_at(st, s->label[k]->key, "label key", NULL);
@@ -512,7 +518,6 @@ pprof_find_sample_type(const PprofFile *file, const char *name)
 static uint32_t
 sample_stack(PprofFile *file, const Pprof__Sample *s)
 {
-	const IdMap *locs = &file->locations;
 	size_t		n = s->n_location_id;
 	size_t		leaf_end = 0;	/* locations [leaf_end, n) are kept */
 	bool		found_user = false;
@@ -520,7 +525,7 @@ sample_stack(PprofFile *file, const Pprof__Sample *s)
 
 	for (size_t i = file->has_pruning ? n : 0; i-- > 0;)
 	{
-		uint8_t		flags = file->loc_prune[idmap_lookup(locs, s->location_id[i])];
+		uint8_t		flags = file->loc_prune[s->location_id[i]];
 
 		if (flags == 0)
 		{
@@ -534,7 +539,7 @@ sample_stack(PprofFile *file, const Pprof__Sample *s)
 	}
 	for (size_t i = n; i-- > leaf_end;)
 	{
-		uint32_t	li = idmap_lookup(locs, s->location_id[i]);
+		uint32_t	li = (uint32_t) s->location_id[i];	/* resolved by check_samples */
 		uint32_t	count = file->loc_frame_count[li];
 
 		if ((uint64_t) depth + count > file->max_stack_depth)
