@@ -33,6 +33,9 @@ extra=()
 command -v node >/dev/null 2>&1 || extra+=(nodejs)
 command -v npm >/dev/null 2>&1 || extra+=(npm)
 [ -x "$PP_CHROMIUM" ] || extra+=(chromium)
+# chromedriver is not used by playwright-core, but it comes with Debian's
+# browser-test setup and keeps the two versions in step.
+[ -x /usr/bin/chromedriver ] || extra+=(chromium-driver)
 step "packages ${extra[*]:-(none missing)}"
 pp_install_deps "${extra[@]}" || failed_early "could not install packages: ${extra[*]}"
 
