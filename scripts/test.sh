@@ -74,5 +74,5 @@ run_suite grafana bash examples/grafana/check.sh
 run_suite browser bash test/browser/run.sh
 
 echo
-echo "all suites: $total_passed passed, $total_failed failed"
+echo "total: $total_passed passed, $total_failed failed"
 [ "$total_failed" -eq 0 ]
