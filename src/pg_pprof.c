@@ -147,7 +147,8 @@ typedef struct FrameRegexes
 	const char *drop_source;	/* the pattern strings these were built from */
 	const char *keep_source;
 	bool		usable;			/* false if a pattern did not compile */
-	bool		has_keep;
+	bool		drop_compiled;	/* drop holds a compiled regex to free */
+	bool		keep_compiled;	/* keep holds a compiled regex to free */
 	regex_t		drop;
 	regex_t		keep;
 } FrameRegexes;
@@ -160,15 +161,15 @@ forget_frame_regexes(void)
 {
 	FrameRegexes *fr = &frame_regexes;
 
-	if (fr->drop_source != NULL)
-	{
+	/* a pattern that failed to compile was already freed by pg_regcomp */
+	if (fr->drop_compiled)
 		pg_regfree(&fr->drop);
-		if (fr->has_keep)
-			pg_regfree(&fr->keep);
-	}
+	if (fr->keep_compiled)
+		pg_regfree(&fr->keep);
+	fr->drop_compiled = false;
+	fr->keep_compiled = false;
 	fr->drop_source = NULL;
 	fr->keep_source = NULL;
-	fr->has_keep = false;
 }
 
 /* Compile ^(pattern)$ with PostgreSQL's regex engine; false on a bad pattern. */
@@ -214,19 +215,19 @@ pg_drop_frame(void *arg, const char *drop_re, const char *keep_re,
 		forget_frame_regexes();
 		fr->drop_source = drop_re;
 		fr->keep_source = keep_re;
-		fr->usable = compile_anchored(&fr->drop, drop_re);
-		fr->has_keep = false;
+		fr->drop_compiled = compile_anchored(&fr->drop, drop_re);
+		fr->usable = fr->drop_compiled;
 		if (fr->usable && keep_re != NULL)
 		{
-			fr->has_keep = true;
-			fr->usable = compile_anchored(&fr->keep, keep_re);
+			fr->keep_compiled = compile_anchored(&fr->keep, keep_re);
+			fr->usable = fr->keep_compiled;
 		}
 	}
 	if (!fr->usable)
 		return false;
 	if (!regex_matches(&fr->drop, name, name_len))
 		return false;
-	return !(fr->has_keep && regex_matches(&fr->keep, name, name_len));
+	return !(fr->keep_compiled && regex_matches(&fr->keep, name, name_len));
 }
 
 /* Decoding options for pprof input, from the GUCs. */

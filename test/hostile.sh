@@ -111,6 +111,12 @@ check_contents() {
 		$'main.main main.\uFFFDbad\uFFFD runtime.nul\uFFFDinside'
 	check_query "negative sample values are summed" "" \
 		"SELECT profile_total($read/ok_negative_value.pb')))" "10"
+	# An invalid drop_frames pattern, read several times in one backend
+	# (this once freed a regex that had never compiled).
+	check_query "invalid drop_frames pattern, three times in one backend" "" \
+		"SELECT sum(profile_total($read/ok_drop_frames_invalid_regex.pb'))))
+			+ (SELECT sum(profile_total(profile)) FROM pprof_split(pg_read_binary_file('$DIR/ok_drop_frames_invalid_regex.pb')))
+			FROM generate_series(1, 2)" "159"
 }
 
 if [ "${PP_CLUSTER_READY:-0}" != 1 ]; then
