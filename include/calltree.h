@@ -109,6 +109,8 @@ extern void calltree_reserve(CallTree *tree, uint32_t nodes);
 extern uint32_t calltree_child(CallTree *tree, uint32_t parent, uint32_t symbol);
 extern void calltree_add_stack(CallTree *tree, const uint32_t *frames, uint32_t depth,
 							   int64_t value);
+extern uint32_t calltree_insert_path(CallTree *tree, const uint32_t *frames, uint32_t depth);
+extern CallTree *calltree_subset(const CallTree *src, const uint8_t *keep, const int64_t *self);
 extern int64_t calltree_total(const CallTree *tree);
 
 /*

@@ -22,6 +22,14 @@ SELECT i - 'start_time' - 'end_time' - 'duration_ns' - 'stored_bytes' AS info,
        (i->>'stored_bytes')::int < octet_length(pg_read_binary_file(:'cpu1')) AS smaller_than_gzip
 FROM profile_info(profile_from_pprof(pg_read_binary_file(:'cpu1'))) i;
 
+-- Each row is the very value profile_from_pprof gives for its sample type.
+SELECT bool_and(profile::text = profile_from_pprof(pg_read_binary_file(:'heap'), sample_type)::text)
+       AS split_equals_single
+FROM pprof_split(pg_read_binary_file(:'heap'));
+SELECT bool_and(profile::text = profile_from_pprof(pg_read_binary_file(:'cpu1'), sample_type)::text)
+       AS split_equals_single
+FROM pprof_split(pg_read_binary_file(:'cpu1'));
+
 -- One row per sample type without label keys.
 SELECT sample_type, unit, labels, profile_total(profile)
 FROM pprof_split(pg_read_binary_file(:'heap'));

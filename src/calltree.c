@@ -365,15 +365,58 @@ calltree_child(CallTree *tree, uint32_t parent, uint32_t symbol)
 	return n;
 }
 
-/* Add value to the stack frames[0..depth-1], root first. */
-void
-calltree_add_stack(CallTree *tree, const uint32_t *frames, uint32_t depth, int64_t value)
+/* The node of the stack frames[0..depth-1] (root first), created as needed. */
+uint32_t
+calltree_insert_path(CallTree *tree, const uint32_t *frames, uint32_t depth)
 {
 	uint32_t	node = CALLTREE_ROOT;
 
 	for (uint32_t i = 0; i < depth; i++)
 		node = calltree_child(tree, node, frames[i]);
+	return node;
+}
+
+/* Add value to the stack frames[0..depth-1], root first. */
+void
+calltree_add_stack(CallTree *tree, const uint32_t *frames, uint32_t depth, int64_t value)
+{
+	uint32_t	node = calltree_insert_path(tree, frames, depth);
+
 	tree->nodes[node].self = pp_add_int64(tree->nodes[node].self, value);
+}
+
+/*
+ * A new tree over src's symbols holding the nodes with keep[n] set (a kept
+ * node's parent must be kept too) and self values from self[].  Parents
+ * come before children in src, so one forward pass builds it.
+ */
+CallTree *
+calltree_subset(const CallTree *src, const uint8_t *keep, const int64_t *self)
+{
+	CallTree   *dst = calltree_create(src->symbols);
+	uint32_t   *map = pp_alloc_array(src->count, sizeof(uint32_t));
+	uint32_t	kept = 0;
+
+	for (uint32_t n = 1; n < src->count; n++)
+		kept += keep[n] != 0;
+	dst->meta = src->meta;
+	calltree_reserve(dst, kept);
+	map[CALLTREE_ROOT] = CALLTREE_ROOT;
+	dst->nodes[CALLTREE_ROOT].self = self[CALLTREE_ROOT];
+	for (uint32_t n = 1; n < src->count; n++)
+	{
+		uint32_t	d;
+
+		if (!keep[n])
+			continue;
+		d = calltree_child(dst, map[src->nodes[n].parent], src->nodes[n].symbol);
+		dst->nodes[d].self = self[n];
+		map[n] = d;
+		if ((n & 0xffff) == 0xffff)
+			pp_check_interrupts();
+	}
+	pp_free(map);
+	return dst;
 }
 
 /* Sum of all self values. */

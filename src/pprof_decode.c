@@ -570,16 +570,15 @@ sample_is_empty(const Pprof__Sample *s)
 	return true;
 }
 
-/* A new tree over the file's symbols with the metadata of one sample type. */
-static CallTree *
-new_type_tree(PprofFile *file, int type_index)
+/* The metadata of one sample type of the file. */
+static ProfileMeta
+type_meta(const PprofFile *file, int type_index)
 {
-	CallTree   *tree = calltree_create(&file->symbols);
+	ProfileMeta meta = file->meta;
 
-	tree->meta = file->meta;
-	tree->meta.sample_type = (char *) file->type_names[type_index];
-	tree->meta.sample_unit = (char *) file->unit_names[type_index];
-	return tree;
+	meta.sample_type = (char *) file->type_names[type_index];
+	meta.sample_unit = (char *) file->unit_names[type_index];
+	return meta;
 }
 
 /*
@@ -601,8 +600,9 @@ CallTree *
 pprof_build_tree(PprofFile *file, int type_index)
 {
 	const Pprof__Profile *msg = file->msg;
-	CallTree   *tree = new_type_tree(file, type_index);
+	CallTree   *tree = calltree_create(&file->symbols);
 
+	tree->meta = type_meta(file, type_index);
 	calltree_reserve(tree, estimate_nodes(file));
 	for (size_t i = 0; i < msg->n_sample; i++)
 	{
@@ -717,6 +717,85 @@ sample_label_key(const PprofFile *file, const Pprof__Sample *s, const int *key_o
 	bytebuf_append(json, "}", 2);	/* with the NUL */
 }
 
+/*
+ * One group being built: a single tree of every sample of the group, with
+ * per sample type the self values and which nodes that type's samples
+ * reach.  Building one tree per group instead of one per sample type means
+ * one hash walk per sample, whatever the number of sample types.
+ */
+typedef struct GroupBuild
+{
+	CallTree   *tree;
+	int64_t   **self;			/* [type][node] */
+	uint8_t   **reached;		/* [type][node]: on the path of a non-zero sample */
+	uint32_t	capacity;		/* nodes the per-type arrays can hold */
+} GroupBuild;
+
+/* Start a group's shared tree and its per-type arrays. */
+static void
+group_build_init(GroupBuild *gb, PprofFile *file, uint32_t ntypes, uint32_t reserve)
+{
+	gb->tree = calltree_create(&file->symbols);
+	calltree_reserve(gb->tree, reserve);
+	gb->capacity = gb->tree->capacity;
+	gb->self = pp_alloc_array(ntypes + 1, sizeof(int64_t *));
+	gb->reached = pp_alloc_array(ntypes + 1, sizeof(uint8_t *));
+	for (uint32_t t = 0; t < ntypes; t++)
+	{
+		gb->self[t] = pp_alloc0(pp_mul_size(gb->capacity, sizeof(int64_t)));
+		gb->reached[t] = pp_alloc0(gb->capacity);
+	}
+}
+
+/* Add one sample's values to a group: one path, then each non-zero type. */
+static void
+group_build_add(GroupBuild *gb, const uint32_t *frames, uint32_t depth,
+				const Pprof__Sample *s, uint32_t ntypes)
+{
+	uint32_t	leaf = calltree_insert_path(gb->tree, frames, depth);
+
+	if (gb->tree->count > gb->capacity)
+	{
+		uint32_t	old = gb->capacity;
+
+		gb->capacity = gb->tree->capacity;
+		for (uint32_t t = 0; t < ntypes; t++)
+		{
+			gb->self[t] = pp_realloc(gb->self[t], pp_mul_size(gb->capacity, sizeof(int64_t)));
+			memset(gb->self[t] + old, 0, sizeof(int64_t) * (gb->capacity - old));
+			gb->reached[t] = pp_realloc(gb->reached[t], gb->capacity);
+			memset(gb->reached[t] + old, 0, gb->capacity - old);
+		}
+	}
+	for (uint32_t t = 0; t < ntypes; t++)
+	{
+		uint32_t	n = leaf;
+
+		if (s->value[t] == 0)
+			continue;
+		gb->self[t][leaf] = pp_add_int64(gb->self[t][leaf], s->value[t]);
+		/* mark the path up to the first node already marked */
+		while (n != CALLTREE_ROOT && !gb->reached[t][n])
+		{
+			gb->reached[t][n] = 1;
+			n = gb->tree->nodes[n].parent;
+		}
+	}
+}
+
+/*
+ * The tree of one sample type: the nodes that type's samples reach, so it
+ * is exactly the tree pprof_build_tree would build for that type.
+ */
+static CallTree *
+group_build_type_tree(const GroupBuild *gb, PprofFile *file, int type_index)
+{
+	CallTree   *tree = calltree_subset(gb->tree, gb->reached[type_index], gb->self[type_index]);
+
+	tree->meta = type_meta(file, type_index);
+	return tree;
+}
+
 /* Split samples by label values into groups, each with a tree per type. */
 PprofGroup *
 pprof_build_groups(PprofFile *file, const char *const *keys, int key_count,
@@ -727,6 +806,7 @@ pprof_build_groups(PprofFile *file, const char *const *keys, int key_count,
 	int		   *key_of_string = pp_alloc_array(msg->n_string_table, sizeof(int));
 	StringInterner group_keys;
 	PprofGroup *groups;
+	GroupBuild *builds;
 	uint32_t	groups_capacity = 8;
 	ByteBuf		key,
 				json;
@@ -746,6 +826,7 @@ pprof_build_groups(PprofFile *file, const char *const *keys, int key_count,
 	}
 	interner_init(&group_keys);
 	groups = pp_alloc_array(groups_capacity, sizeof(PprofGroup));
+	builds = pp_alloc_array(groups_capacity, sizeof(GroupBuild));
 	bytebuf_init(&key, 64);
 	bytebuf_init(&json, 64);
 
@@ -755,12 +836,7 @@ pprof_build_groups(PprofFile *file, const char *const *keys, int key_count,
 		sample_label_key(file, NULL, key_of_string, 0, keys, &key, &json);
 		(void) interner_intern(&group_keys, (const char *) key.data, key.len);
 		groups[0].labels_json = pp_strndup((const char *) json.data, json.len);
-		groups[0].trees = pp_alloc_array(ntypes + 1, sizeof(CallTree *));
-		for (uint32_t t = 0; t < ntypes; t++)
-		{
-			groups[0].trees[t] = new_type_tree(file, (int) t);
-			calltree_reserve(groups[0].trees[t], estimate_nodes(file));
-		}
+		group_build_init(&builds[0], file, ntypes, estimate_nodes(file));
 	}
 
 	for (size_t i = 0; i < msg->n_sample; i++)
@@ -778,23 +854,28 @@ pprof_build_groups(PprofFile *file, const char *const *keys, int key_count,
 		{
 			groups_capacity *= 2;
 			groups = pp_realloc(groups, pp_mul_size(groups_capacity, sizeof(PprofGroup)));
+			builds = pp_realloc(builds, pp_mul_size(groups_capacity, sizeof(GroupBuild)));
 		}
 		if (g == known)
 		{
 			/* first sample of a new combination */
 			groups[g].labels_json = pp_strndup((const char *) json.data, json.len);
-			groups[g].trees = pp_alloc_array(ntypes + 1, sizeof(CallTree *));
-			for (uint32_t t = 0; t < ntypes; t++)
-				groups[g].trees[t] = new_type_tree(file, (int) t);
+			group_build_init(&builds[g], file, ntypes, 256);
 		}
 		depth = sample_stack(file, s);
-		for (uint32_t t = 0; t < ntypes; t++)
-			if (s->value[t] != 0)
-				calltree_add_stack(groups[g].trees[t], file->stack, depth, s->value[t]);
+		group_build_add(&builds[g], file->stack, depth, s, ntypes);
 		if ((i & 0x3ff) == 0x3ff)
 			pp_check_interrupts();
 	}
+
+	for (uint32_t g = 0; g < group_keys.count; g++)
+	{
+		groups[g].trees = pp_alloc_array(ntypes + 1, sizeof(CallTree *));
+		for (uint32_t t = 0; t < ntypes; t++)
+			groups[g].trees[t] = group_build_type_tree(&builds[g], file, (int) t);
+	}
 	*group_count = group_keys.count;
+	pp_free(builds);
 	pp_free(key.data);
 	pp_free(json.data);
 	pp_free(key_of_string);

@@ -6,7 +6,8 @@
 # For each file and sample type it checks, exactly:
 #   - the total, and every function's flat and cum computed in SQL from
 #     profile_stacks(), against `pprofref flat`;
-#   - every distinct stack and its value, against `pprofref stacks`.
+#   - every distinct stack and its value, against `pprofref stacks`;
+#   - that each pprof_split row is byte-identical to profile_from_pprof.
 # A file the library rejects must raise a clean ERROR in SQL too.
 #
 # Expects the private cluster to be running with the extension built
@@ -105,6 +106,11 @@ for f in "${files[@]}"; do
 		sql_stacks "$f" "$i" 2>&1 | LC_ALL=C sort > "$work/act_stacks"
 		check "$rel [$type] stacks" "$work/exp_stacks" "$work/act_stacks"
 	done
+	# pprof_split builds one tree for all types: each row must be the very
+	# value profile_from_pprof builds for that type alone.
+	same=$(pp_psql -At -c "SELECT bool_and(profile::text = profile_from_pprof(pg_read_binary_file($(sql_path "$f")), sample_type)::text) FROM pprof_split(pg_read_binary_file($(sql_path "$f")))")
+	if [ "$same" = t ] || { [ "$same" = "" ] && [ "$ntypes" = 0 ]; }; then passed=$((passed + 1))
+	else failed=$((failed + 1)); echo "FAIL $rel: a pprof_split row differs from profile_from_pprof"; fi
 	echo "ok   $rel: $ntypes sample type(s) compared"
 done
 echo "oracle: $passed passed, $failed failed"
