@@ -88,6 +88,7 @@ typedef struct CallTree
 	uint32_t	capacity;
 	CallTreeSlot *slots;		/* (parent, symbol) -> node */
 	uint32_t	slot_mask;
+	bool		slots_stale;	/* nodes were added without the hash: rebuild on use */
 	ProfileMeta meta;
 } CallTree;
 

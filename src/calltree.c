@@ -283,6 +283,7 @@ calltree_rehash(CallTree *tree, size_t min_slots)
 	pp_free(tree->slots);
 	tree->slots = slots;
 	tree->slot_mask = new_mask;
+	tree->slots_stale = false;
 }
 
 /* Make room for about `nodes` more nodes without rehashing on the way. */
@@ -303,7 +304,7 @@ calltree_reserve(CallTree *tree, uint32_t nodes)
 		tree->nodes = pp_realloc(tree->nodes,
 								 pp_mul_size(tree->capacity, sizeof(CallTreeNode)));
 	}
-	if (want * 2 > tree->slot_mask)
+	if (want * 2 > tree->slot_mask && !tree->slots_stale)
 		calltree_rehash(tree, (size_t) want * 2 + 2);
 }
 
@@ -321,6 +322,8 @@ calltree_child(CallTree *tree, uint32_t parent, uint32_t symbol)
 	CallTreeNode *node;
 	uint32_t	n;
 
+	if (tree->slots_stale)
+		calltree_rehash(tree, (size_t) tree->count * 2 + 2);
 	if (tree->nodes[parent].child_count <= CALLTREE_SCAN_CHILDREN &&
 		tree->count <= CALLTREE_SCAN_MAX_NODES)
 	{
@@ -388,29 +391,46 @@ calltree_add_stack(CallTree *tree, const uint32_t *frames, uint32_t depth, int64
 /*
  * A new tree over src's symbols holding the nodes with keep[n] set (a kept
  * node's parent must be kept too) and self values from self[].  Parents
- * come before children in src, so one forward pass builds it.
+ * come before children in src, so one forward pass copies the nodes; the
+ * edge hash is left to be built if anyone looks a child up later.
  */
 CallTree *
 calltree_subset(const CallTree *src, const uint8_t *keep, const int64_t *self)
 {
 	CallTree   *dst = calltree_create(src->symbols);
 	uint32_t   *map = pp_alloc_array(src->count, sizeof(uint32_t));
-	uint32_t	kept = 0;
+	uint32_t	kept = 1;
 
 	for (uint32_t n = 1; n < src->count; n++)
 		kept += keep[n] != 0;
 	dst->meta = src->meta;
-	calltree_reserve(dst, kept);
+	if (kept > dst->capacity)
+	{
+		dst->capacity = kept;
+		dst->nodes = pp_realloc(dst->nodes, pp_mul_size(kept, sizeof(CallTreeNode)));
+	}
+	dst->slots_stale = true;
 	map[CALLTREE_ROOT] = CALLTREE_ROOT;
 	dst->nodes[CALLTREE_ROOT].self = self[CALLTREE_ROOT];
 	for (uint32_t n = 1; n < src->count; n++)
 	{
 		uint32_t	d;
+		CallTreeNode *node;
+		CallTreeNode *parent;
 
 		if (!keep[n])
 			continue;
-		d = calltree_child(dst, map[src->nodes[n].parent], src->nodes[n].symbol);
-		dst->nodes[d].self = self[n];
+		d = dst->count++;
+		node = &dst->nodes[d];
+		parent = &dst->nodes[map[src->nodes[n].parent]];
+		node->symbol = src->nodes[n].symbol;
+		node->parent = map[src->nodes[n].parent];
+		node->first_child = CALLTREE_NONE;
+		node->child_count = 0;
+		node->self = self[n];
+		node->next_sibling = parent->first_child;
+		parent->first_child = d;
+		parent->child_count++;
 		map[n] = d;
 		if ((n & 0xffff) == 0xffff)
 			pp_check_interrupts();
