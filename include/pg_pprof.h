@@ -27,8 +27,11 @@ extern PprofOptions pg_pprof_options(void);
 /* Copy len bytes into a new varlena (bytea or profile) in the current context. */
 extern bytea *bytea_from_bytes(const void *bytes, size_t len);
 
-/* Encode a tree as a `profile` varlena. */
-extern bytea *profile_datum_from_tree(const CallTree *tree);
+/* Encode a tree as a `profile` varlena allocated in result_context. */
+extern bytea *profile_datum_from_tree(const CallTree *tree, MemoryContext result_context);
+
+/* Detoast and decode a `profile` datum straight into a new call tree. */
+extern CallTree *profile_tree_from_datum(Datum datum, ProfileView *view);
 
 /* Detoast and decode a `profile` datum into a validated view. */
 extern void profile_view_from_datum(Datum datum, ProfileView *view);

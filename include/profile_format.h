@@ -104,7 +104,8 @@ extern void profile_view_free(ProfileView *view);
 /* Add every node of a decoded profile into a tree (used by merges). */
 extern void profile_view_add_to_tree(const ProfileView *view, CallTree *tree);
 
-/* A new tree, over a new symbol table, holding a decoded profile. */
-extern CallTree *profile_view_to_tree(const ProfileView *view);
+/* Decode and validate stored bytes straight into a new tree. */
+extern CallTree *profile_decode_to_tree(const uint8_t *data, size_t len,
+										const ProfileLimits *limits, ProfileView *view);
 
 #endif							/* PROFILE_FORMAT_H */

@@ -42,7 +42,6 @@ profile_from_folded(PG_FUNCTION_ARGS)
 	text	   *data;
 	SymbolTable *symbols;
 	CallTree   *tree;
-	bytea	   *encoded;
 	bytea	   *result;
 
 	if (PG_ARGISNULL(0))
@@ -57,10 +56,8 @@ profile_from_folded(PG_FUNCTION_ARGS)
 	tree->meta.sample_type = PG_ARGISNULL(1) ? "samples" : text_to_cstring(PG_GETARG_TEXT_PP(1));
 	tree->meta.sample_unit = PG_ARGISNULL(2) ? "count" : text_to_cstring(PG_GETARG_TEXT_PP(2));
 	tree->meta.profile_count = 1;
-	encoded = profile_datum_from_tree(tree);
+	result = profile_datum_from_tree(tree, caller);
 	MemoryContextSwitchTo(caller);
-	result = palloc(VARSIZE(encoded));
-	memcpy(result, encoded, VARSIZE(encoded));
 	MemoryContextDelete(work);
 	PG_RETURN_BYTEA_P(result);
 }

@@ -36,7 +36,6 @@ profile_from_pprof(PG_FUNCTION_ARGS)
 	MemoryContext caller = CurrentMemoryContext;
 	char	   *type_name = NULL;
 	bytea	   *result;
-	bytea	   *encoded;
 	PprofFile  *file;
 
 	if (PG_ARGISNULL(0))
@@ -47,11 +46,9 @@ profile_from_pprof(PG_FUNCTION_ARGS)
 	work = AllocSetContextCreate(caller, "pg_pprof ingest", ALLOCSET_DEFAULT_SIZES);
 	MemoryContextSwitchTo(work);
 	file = open_pprof_arg(PG_GETARG_BYTEA_PP(0));
-	encoded = profile_datum_from_tree(pprof_build_tree(file,
-													   pprof_find_sample_type(file, type_name)));
+	result = profile_datum_from_tree(pprof_build_tree(file, pprof_find_sample_type(file, type_name)),
+									 caller);
 	MemoryContextSwitchTo(caller);
-	result = (bytea *) palloc(VARSIZE(encoded));
-	memcpy(result, encoded, VARSIZE(encoded));
 	MemoryContextDelete(work);
 	PG_RETURN_BYTEA_P(result);
 }
@@ -119,7 +116,7 @@ pprof_split(PG_FUNCTION_ARGS)
 			values[0] = CStringGetTextDatum(file->type_names[t]);
 			values[1] = CStringGetTextDatum(file->unit_names[t]);
 			values[2] = DirectFunctionCall1(jsonb_in, CStringGetDatum(groups[g].labels_json));
-			values[3] = PointerGetDatum(profile_datum_from_tree(groups[g].trees[t]));
+			values[3] = PointerGetDatum(profile_datum_from_tree(groups[g].trees[t], work));
 			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 			CHECK_FOR_INTERRUPTS();
 		}

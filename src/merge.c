@@ -144,7 +144,7 @@ profile_merge_serialfn(PG_FUNCTION_ARGS)
 {
 	MergeState *state = (MergeState *) PG_GETARG_POINTER(0);
 
-	PG_RETURN_BYTEA_P(profile_datum_from_tree(state->tree));
+	PG_RETURN_BYTEA_P(profile_datum_from_tree(state->tree, CurrentMemoryContext));
 }
 
 /* Deserialize a state, validating it like any stored profile. */
@@ -169,7 +169,7 @@ profile_merge_finalfn(PG_FUNCTION_ARGS)
 	state = (MergeState *) PG_GETARG_POINTER(0);
 	if (state->empty)
 		PG_RETURN_NULL();
-	PG_RETURN_BYTEA_P(profile_datum_from_tree(state->tree));
+	PG_RETURN_BYTEA_P(profile_datum_from_tree(state->tree, CurrentMemoryContext));
 }
 
 /* profile_merge(a, b) and a + b: the aggregate over two rows. */
@@ -179,7 +179,6 @@ profile_merge_pair(PG_FUNCTION_ARGS)
 	MemoryContext work;
 	MemoryContext caller = CurrentMemoryContext;
 	MergeState *state;
-	bytea	   *encoded;
 	bytea	   *result;
 
 	if (PG_ARGISNULL(0) && PG_ARGISNULL(1))
@@ -190,10 +189,8 @@ profile_merge_pair(PG_FUNCTION_ARGS)
 		if (!PG_ARGISNULL(i))
 			merge_state_add_datum(state, PG_GETARG_DATUM(i));
 	MemoryContextSwitchTo(work);
-	encoded = profile_datum_from_tree(state->tree);
+	result = profile_datum_from_tree(state->tree, caller);
 	MemoryContextSwitchTo(caller);
-	result = palloc(VARSIZE(encoded));
-	memcpy(result, encoded, VARSIZE(encoded));
 	MemoryContextDelete(work);
 	PG_RETURN_BYTEA_P(result);
 }

@@ -260,17 +260,35 @@ bytea_from_bytes(const void *bytes, size_t len)
 	return result;
 }
 
-/* Encode a tree as a `profile` varlena. */
+/*
+ * Encode a tree as a `profile` varlena allocated in result_context (the
+ * encoding's scratch stays in the current context).
+ */
 bytea *
-profile_datum_from_tree(const CallTree *tree)
+profile_datum_from_tree(const CallTree *tree, MemoryContext result_context)
 {
 	ProfileLimits limits = pg_pprof_limits();
 	size_t		len;
 	uint8_t    *bytes = profile_encode(tree, &limits, &len);
+	MemoryContext old = MemoryContextSwitchTo(result_context);
 	bytea	   *result = bytea_from_bytes(bytes, len);
 
+	MemoryContextSwitchTo(old);
 	pfree(bytes);
 	return result;
+}
+
+/* Detoast and decode a `profile` datum straight into a new call tree. */
+CallTree *
+profile_tree_from_datum(Datum datum, ProfileView *view)
+{
+	bytea	   *value = (bytea *) PG_DETOAST_DATUM(datum);
+	ProfileLimits limits = pg_pprof_limits();
+	CallTree   *tree = profile_decode_to_tree((const uint8_t *) VARDATA(value),
+											  VARSIZE(value) - VARHDRSZ, &limits, view);
+
+	view->stored_bytes = VARSIZE(value);
+	return tree;
 }
 
 /* Detoast and decode a `profile` datum into a validated view. */

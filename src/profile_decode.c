@@ -438,17 +438,20 @@ profile_view_add_to_tree(const ProfileView *view, CallTree *tree)
 	pp_free(path);
 }
 
-/* A new tree, over a new symbol table, holding a decoded profile. */
+/*
+ * Decode and validate stored bytes straight into a new tree over a new
+ * symbol table (no per-node arrays); view gets the metadata and symbols.
+ */
 CallTree *
-profile_view_to_tree(const ProfileView *view)
+profile_decode_to_tree(const uint8_t *data, size_t len, const ProfileLimits *limits,
+					   ProfileView *view)
 {
 	SymbolTable *symbols = pp_alloc(sizeof(SymbolTable));
 	CallTree   *tree;
 
 	symtab_init(symbols);
 	tree = calltree_create(symbols);
-	calltree_reserve(tree, view->node_count);
-	profile_view_add_to_tree(view, tree);
+	decode_stored(data, len, limits, view, tree, NULL);
 	tree->meta = view->meta;
 	return tree;
 }

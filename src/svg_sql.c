@@ -57,8 +57,7 @@ profile_to_svg(PG_FUNCTION_ARGS)
 
 	work = AllocSetContextCreate(caller, "profile_to_svg", ALLOCSET_DEFAULT_SIZES);
 	MemoryContextSwitchTo(work);
-	profile_view_from_datum(PG_GETARG_DATUM(0), &view);
-	tree = profile_view_to_tree(&view);
+	tree = profile_tree_from_datum(PG_GETARG_DATUM(0), &view);
 	rows = flame_rows(tree, NULL, max_nodes, &nrows);
 	svg = svg_render(rows, nrows, title, view.meta.sample_type, view.meta.sample_unit,
 					 width, &len);

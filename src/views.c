@@ -18,14 +18,13 @@ PG_FUNCTION_INFO_V1(flamegraph);
 PG_FUNCTION_INFO_V1(flamegraph_diff);
 PG_FUNCTION_INFO_V1(profile_top);
 
-/* Decode a profile argument into a new call tree. */
+/* Decode a profile argument straight into a new call tree. */
 static CallTree *
 tree_arg(FunctionCallInfo fcinfo, int argno)
 {
 	ProfileView view;
 
-	profile_view_from_datum(PG_GETARG_DATUM(argno), &view);
-	return profile_view_to_tree(&view);
+	return profile_tree_from_datum(PG_GETARG_DATUM(argno), &view);
 }
 
 /* The int argument argno, or 0 when NULL. */
