@@ -37,6 +37,7 @@ type row struct {
 	label string
 }
 
+// main dispatches to the struct, flatcum or regex subcommand.
 func main() {
 	if len(os.Args) < 2 {
 		fail("usage: fgcheck struct|flatcum|regex ...")
@@ -57,6 +58,7 @@ func main() {
 	}
 }
 
+// fail prints msg on stderr and exits with status 1.
 func fail(msg string) {
 	fmt.Fprintln(os.Stderr, "fgcheck: "+msg)
 	os.Exit(1)
@@ -106,6 +108,7 @@ type frame struct {
 	otherKid bool // an `other` child was seen
 }
 
+// cmdStruct checks the nested-set structure of flame-graph rows read on stdin.
 func cmdStruct(args []string) error {
 	fs := flag.NewFlagSet("struct", flag.ContinueOnError)
 	cols := fs.Int("cols", 4, "4 (flamegraph) or 6 (flamegraph_diff)")
@@ -248,6 +251,7 @@ func weight(r row, npairs int) uint64 {
 	return w
 }
 
+// sameRow reports whether two rows are equal in every field.
 func sameRow(a, b row) bool {
 	if a.level != b.level || a.label != b.label || len(a.vals) != len(b.vals) {
 		return false
@@ -364,6 +368,7 @@ func cmdFlatCum(args []string) error {
 	return nil
 }
 
+// cmdRegex vets a filter pattern: it must match function names only, not file names or addresses.
 func cmdRegex(args []string) error {
 	fs := flag.NewFlagSet("regex", flag.ContinueOnError)
 	reStr := fs.String("re", "", "regexp")

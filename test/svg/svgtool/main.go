@@ -30,6 +30,7 @@ var hostileNames = []string{
 	strings.Repeat("very.long.name/", 40) + "<b>",
 }
 
+// writeHostile writes a profile whose function names need XML escaping.
 func writeHostile(path string) error {
 	p := &profile.Profile{
 		SampleType: []*profile.ValueType{{Type: "cpu", Unit: "nanoseconds"}},
@@ -59,15 +60,7 @@ func writeHostile(path string) error {
 		{Location: stack(0, 3), Value: []int64{400000000}},
 		{Location: stack(0, 3, 4), Value: []int64{800000000}},
 	}
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if err := p.Write(f); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+	return writeProfile(path, p)
 }
 
 // writeDelta writes a profile whose values are partly negative, as a delta
@@ -91,6 +84,11 @@ func writeDelta(path string) error {
 		{Location: []*profile.Location{loc["main.shrank"], loc["main.main"]}, Value: []int64{-1 << 20}},
 		{Location: []*profile.Location{loc["gc.free"], loc["gc.sweep"]}, Value: []int64{-512 << 10}},
 	}
+	return writeProfile(path, p)
+}
+
+// writeProfile writes p, gzip-compressed, to path.
+func writeProfile(path string, p *profile.Profile) error {
 	f, err := os.Create(path)
 	if err != nil {
 		return err
@@ -102,6 +100,7 @@ func writeDelta(path string) error {
 	return f.Close()
 }
 
+// countPixels prints how many pixels of a PNG are flame-coloured.
 func countPixels(path string) error {
 	f, err := os.Open(path)
 	if err != nil {
@@ -132,6 +131,7 @@ func countPixels(path string) error {
 	return nil
 }
 
+// main dispatches to the subcommand named by the first argument.
 func main() {
 	var err error
 	switch {
