@@ -5,7 +5,9 @@
 
 EXTENSION = pg_pprof
 MODULE_big = pg_pprof
-DATA = pg_pprof--0.1.0.sql
+# sql/pg_pprof--0.1.0.sql installs the first version; every later version is
+# reached through the sql/pg_pprof--X--Y.sql update scripts, as hstore does.
+DATA = $(wildcard sql/pg_pprof--*.sql)
 PGFILEDESC = "pg_pprof - pprof profiles as a compressed type"
 
 # The data flow, in order: pprof decode -> call tree -> encode -> stored
@@ -17,7 +19,7 @@ OBJS = $(CORE_OBJS) src/pg_pprof.o src/profile_type.o src/ingest.o src/merge.o \
 	src/views.o src/export.o src/svg_sql.o
 
 REGRESS = type ingest stacks errors merge views export
-REGRESS_OPTS = --load-extension=pg_pprof
+REGRESS_OPTS = --inputdir=test --load-extension=pg_pprof
 
 PG_CPPFLAGS = -Iinclude -Igen
 PG_CFLAGS = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers \

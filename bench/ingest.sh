@@ -24,12 +24,13 @@ BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$BENCH_DIR/../scripts/lib.sh"
 
 TARGET=${BENCH_SECONDS:-2}
-CORPUS=${PP_CORPUS:-$PP_SHARED/corpus}
+CORPUS=$PP_CORPUS  # staged by pp_stage_inputs; PP_CORPUS_SRC picks the source
 PPROFREF=$BENCH_DIR/bin/pprofref
 
 pp_install_deps
 pp_build
 pp_start_cluster
+pp_stage_inputs
 pp_psql -qc "SET client_min_messages = warning; CREATE EXTENSION IF NOT EXISTS pg_pprof"
 pp_go_build "$PPROFREF" ./test/pprofref
 
@@ -37,7 +38,7 @@ pp_go_build "$PPROFREF" ./test/pprofref
 [ -d "$CORPUS" ] || { pp_say "corpus not found: $CORPUS"; exit 1; }
 mapfile -t ALL < <(find "$CORPUS" -type f ! -name '*.md' | LC_ALL=C sort)
 MANY=(); [ ! -d "$CORPUS/parca_many" ] || mapfile -t MANY < <(find "$CORPUS/parca_many" -type f | LC_ALL=C sort)
-mapfile -t EXAMPLES < <(find "$PP_ROOT/examples" -maxdepth 1 -type f -name '*.pb.gz' | LC_ALL=C sort)
+mapfile -t EXAMPLES < <(find "$PP_EXAMPLES" -maxdepth 1 -type f -name '*.pb.gz' | LC_ALL=C sort)
 LARGE=(); [ ! -f "$CORPUS/gpprof_large.cpu.pb.gz" ] || LARGE=("$CORPUS/gpprof_large.cpu.pb.gz")
 
 # Check every file once on both sides; a file that fails on either side is

@@ -49,7 +49,7 @@ RUNS=${BENCH_RUNS:-3}
 WORK=${BENCH_WORK:-/tmp/pg_pprof_bench}
 GO_SMALL=${BENCH_GO_SMALL:-1000}
 GO_MAX_MB=${BENCH_GO_MAX_MB:-10240}
-CORPUS=${PP_CORPUS:-$PP_SHARED/corpus}
+CORPUS=$PP_CORPUS  # staged by pp_stage_inputs; PP_CORPUS_SRC picks the source
 GEN=$BENCH_DIR/bin/genprofiles
 GOMERGE=$BENCH_DIR/bin/gomerge
 DIR=$WORK/profiles
@@ -58,6 +58,7 @@ DIR=$WORK/profiles
 pp_install_deps
 pp_build
 pp_start_cluster
+pp_stage_inputs
 pp_psql -qc "SET client_min_messages = warning; CREATE EXTENSION IF NOT EXISTS pg_pprof"
 pp_go_build "$GEN" ./bench/genprofiles
 pp_go_build "$GOMERGE" ./bench/gomerge
@@ -76,7 +77,7 @@ if [ -n "$missing" ]; then
 fi
 
 # ---------------------------------------------------------------- 1. profiles
-SOURCES=("$PP_ROOT"/examples/cpu_*.pb.gz)
+SOURCES=("$PP_EXAMPLES"/cpu_*.pb.gz)
 [ ! -f "$CORPUS/gpprof_report_sample.cpu.pb.gz" ] || SOURCES+=("$CORPUS/gpprof_report_sample.cpu.pb.gz")
 stamp=$({ cat "$BENCH_DIR/genprofiles/main.go"; sha256sum "${SOURCES[@]}"; echo "n=$N"; } | sha256sum | cut -c1-16)
 if [ -f "$DIR/STAMP" ] && [ "$(cat "$DIR/STAMP")" = "$stamp" ] && [ -f "$DIR/stats.txt" ]; then

@@ -15,16 +15,17 @@ BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=../scripts/lib.sh
 source "$BENCH_DIR/../scripts/lib.sh"
 
-CORPUS=${PP_CORPUS:-$PP_SHARED/corpus}
+CORPUS=$PP_CORPUS  # staged by pp_stage_inputs; PP_CORPUS_SRC picks the source
 
 pp_install_deps
 pp_build
 pp_start_cluster
+pp_stage_inputs
 pp_psql -qc "SET client_min_messages = warning; CREATE EXTENSION IF NOT EXISTS pg_pprof"
 
 [ -d "$CORPUS" ] || { pp_say "corpus not found: $CORPUS"; exit 1; }
 mapfile -t FILES < <({ find "$CORPUS" -type f ! -name '*.md' | LC_ALL=C sort
-	find "$PP_ROOT/examples" -maxdepth 1 -type f -name '*.pb.gz' | LC_ALL=C sort; })
+	find "$PP_EXAMPLES" -maxdepth 1 -type f -name '*.pb.gz' | LC_ALL=C sort; })
 
 sql_quote() { printf "'%s'" "${1//\'/\'\'}"; }
 is_gzip() { [ "$(head -c2 "$1" | od -An -tx1 | tr -d ' \n')" = 1f8b ]; }

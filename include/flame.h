@@ -51,6 +51,15 @@ extern CallTree *flame_filter(const CallTree *src, const uint8_t *flags, bool ha
 extern FlameRow *flame_rows(const CallTree *tree, const int64_t *right_self,
 							int64_t max_nodes, uint32_t *row_count);
 
+/*
+ * One tree of both sides of a diff, for flame_rows(): baseline's nodes with
+ * comparison's added, and in *right_self the comparison's self value per
+ * node.  baseline is extended in place; a NULL side counts as empty.  The
+ * sides must be of one sample type and unit (PP_ERR_MISMATCH).
+ */
+extern CallTree *flame_diff_tree(CallTree *baseline, const CallTree *comparison,
+								 int64_t **right_self);
+
 /* All functions with their flat and cum values, ordered by self desc, name. */
 extern TopRow *flame_top(const CallTree *tree, uint32_t *row_count);
 

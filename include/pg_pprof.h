@@ -36,6 +36,9 @@ extern CallTree *profile_tree_from_datum(Datum datum, ProfileView *view);
 /* Detoast and decode a `profile` datum into a validated view. */
 extern void profile_view_from_datum(Datum datum, ProfileView *view);
 
+/* A max_nodes argument: 0 (no truncation) when NULL; negative values are refused. */
+extern int64 pg_pprof_max_nodes_arg(FunctionCallInfo fcinfo, int argno);
+
 #define PG_GETARG_PROFILE_VIEW(n, view) profile_view_from_datum(PG_GETARG_DATUM(n), (view))
 
 #endif							/* PG_PPROF_H */

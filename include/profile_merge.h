@@ -9,11 +9,12 @@
 
 /*
  * Fold from's metadata into into's: sample type and unit must match (else
- * PP_ERR_MISMATCH naming both); start is the min and end the max of the
+ * PP_ERR_MISMATCH naming both, and operation, e.g. "merge"); start is the min and end the max of the
  * known times, duration and profile count are summed, period is the max.
  * into_empty says into holds nothing yet, in which case from is copied.
  */
-extern void profile_meta_merge(ProfileMeta *into, const ProfileMeta *from, bool into_empty);
+extern void profile_meta_merge(ProfileMeta *into, const ProfileMeta *from, bool into_empty,
+							   const char *operation);
 
 /*
  * Add every node of src into dst.  With right_self non-NULL, src's self

@@ -18,14 +18,19 @@
 /* Largest document svg_render produces (a text datum must stay below 1 GB). */
 #define SVG_MAX_BYTES ((size_t) 0x3FFFFFFF - 64)
 
+/* What to draw and how. */
+typedef struct SvgOptions
+{
+	const char *title;			/* the header line; NULL: "<sample_type> flame graph" */
+	const char *sample_type;	/* the profile's sample type and unit (may be NULL) */
+	const char *unit;
+	int			width;			/* SVG_MIN_WIDTH .. SVG_MAX_WIDTH, else PP_ERR_BAD_ARGUMENT */
+	bool		diff;			/* rows carry a comparison side (value_right) */
+} SvgOptions;
+
 /*
  * Render rows (flame_rows() output: depth-first pre-order, rows[0] the
  * level-0 root) as one standalone SVG document.
- *
- * title: the header line; NULL gives "<sample_type> flame graph".
- * sample_type and unit: the profile's sample type and unit (may be NULL).
- * width: image width in pixels, SVG_MIN_WIDTH .. SVG_MAX_WIDTH, else
- * PP_ERR_BAD_ARGUMENT.
  *
  * Layout is flamegraph.pl's: the root at the bottom, each frame as wide as
  * its value, siblings in row order.  Frames narrower than one pixel are not
@@ -35,14 +40,18 @@
  * max(value, sum of its drawn children) wide, so children always fit inside
  * their parent even when negative siblings offset a positive one.
  *
+ * A diff (options->diff) is drawn as Grafana's diff view sizes it: each
+ * frame as wide as both sides together (value + value_right), coloured as
+ * flamegraph.pl's differential graphs: red where the function's share of
+ * its side's total grew in the comparison, blue where it shrank.
+ *
  * The document is one line with no tab or backslash, so COPY's text format
  * (psql's \copy) writes it unchanged.
  *
  * Returns a NUL-terminated document allocated with pp_alloc; *len (if not
  * NULL) receives its length without the NUL.
  */
-extern char *svg_render(const FlameRow *rows, uint32_t nrows, const char *title,
-						const char *sample_type, const char *unit, int width,
+extern char *svg_render(const FlameRow *rows, uint32_t nrows, const SvgOptions *options,
 						size_t *len);
 
 /*

@@ -2,10 +2,11 @@
 # scripts/demo.sh: set up everything and show what pg_pprof does.
 #
 # On a fresh Debian 12 machine (as root) it installs the packages it needs,
-# builds and installs the extension, starts a private PostgreSQL cluster in
-# .pg/ (own socket directory and port, run as the postgres user), loads the
-# example profiles from examples/ into a table and prints what the
-# extension shows.  Running it again recreates the table.
+# builds and installs the extension, starts a private PostgreSQL cluster
+# (data and socket under /var/tmp, see scripts/lib.sh; run as the postgres
+# user on its own port), loads the example profiles from examples/ into a
+# table, prints what the extension shows and writes two SVG flame graphs into
+# demo-output/.  Running it again recreates the table and the files.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$PP_ROOT"
@@ -17,6 +18,7 @@ pp_start_cluster
 pp_psql -q <<'SQL'
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS pg_pprof;
+ALTER EXTENSION pg_pprof UPDATE;
 DROP TABLE IF EXISTS profiles;
 CREATE TABLE profiles (
 	id          bigserial PRIMARY KEY,
@@ -32,14 +34,17 @@ CREATE TABLE profiles (
 CREATE INDEX profiles_service_time ON profiles (service, sample_type, time);
 SQL
 
-# Load each example file: one row per sample type and endpoint label.
+# Load each example file: one row per sample type and endpoint label.  The
+# bytes travel from the client (psql reads the file), as an application's
+# INSERT with a bytea parameter would send them.
 for f in examples/*.pb.gz; do
-	pp_psql -q <<SQL
+	PP_FILE=$f pp_psql -q <<'SQL'
+\set data `base64 -w0 "$PP_FILE"`
 INSERT INTO profiles (service, host, version, time, sample_type, unit, labels, profile)
 SELECT 'shop-api', 'demo-host', '1.0.0',
        coalesce((profile_info(profile)->>'start_time')::timestamptz, now()),
        sample_type, unit, labels, profile
-FROM pprof_split(pg_read_binary_file('$PP_ROOT/$f'), '{endpoint}');
+FROM pprof_split(decode(:'data', 'base64'), '{endpoint}');
 SQL
 done
 
@@ -72,7 +77,25 @@ FROM flamegraph_diff(
 	12);
 SQL
 
+# Two pictures: the merged CPU flame graph and the diff above, as SVG files.
+out=$PP_ROOT/demo-output
+mkdir -p "$out"
+pp_psql -Atq -o "$out/cpu-flamegraph.svg" <<'SQL'
+SELECT profile_to_svg((SELECT profile_merge(profile) FROM profiles WHERE sample_type = 'cpu'),
+                      'shop-api: all CPU profiles merged');
+SQL
+pp_psql -Atq -o "$out/cpu-diff.svg" <<'SQL'
+SELECT profile_diff_to_svg(
+	(SELECT profile FROM profiles WHERE sample_type = 'cpu' AND labels->>'endpoint' = '/api/users' ORDER BY time LIMIT 1),
+	(SELECT profile FROM profiles WHERE sample_type = 'cpu' AND labels->>'endpoint' = '/api/users' ORDER BY time DESC LIMIT 1),
+	'/api/users CPU: first profile against the last');
+SQL
+
 cat <<MSG
+
+Flame graphs written (open them in a browser):
+  $out/cpu-flamegraph.svg
+  $out/cpu-diff.svg
 
 The private cluster keeps running. Connect with:
   psql -h $PP_PGDIR/run -p $PP_PORT -U postgres $PP_DB

@@ -2,9 +2,10 @@
 # scripts/test.sh: the whole test suite, from a fresh Debian 12 machine.
 #
 # Installs what is missing, builds and installs the extension, starts the
-# private cluster (.pg/), then runs every suite and exits non-zero if any
-# fails.  Suites:
-#   regress    pg_regress tests in sql/ and expected/
+# private cluster (scripts/lib.sh), stages the input files where the server
+# can read them, then runs every suite and exits non-zero if any fails.
+# Suites:
+#   regress    pg_regress tests in test/sql/ and test/expected/
 #   oracle     every sample type of every example and corpus file against
 #              Google's pprof library (test/oracle.sh)
 #   roundtrip  pg_dump/pg_restore, COPY BINARY and hostile COPY input
@@ -15,7 +16,8 @@
 #   flamegraph merge, focus/ignore/hide and top against pprof; flame-graph
 #              structure on every corpus file (test/flamegraph.sh)
 #   fuzz       the plain C cores under ASan/UBSan with mutated inputs
-#   demo       the README's first command (scripts/demo.sh)
+#   demo       the README's first command (scripts/demo.sh) and the SVG files
+#              it writes (test/demo.sh)
 #   grafana    the dashboard's queries, run as Grafana would (examples/grafana/check.sh)
 #   browser    the dashboard's flame graph and diff drawn by Grafana's own Flame
 #              Graph component in headless Chromium (test/browser/run.sh)
@@ -26,6 +28,7 @@ cd "$PP_ROOT"
 pp_install_deps || exit 1
 PG_PPROF_WERROR=1 pp_build || { pp_say "build failed"; exit 1; }
 pp_start_cluster || { pp_say "could not start the cluster"; exit 1; }
+pp_stage_inputs || { pp_say "could not stage the input files"; exit 1; }
 pp_export_pgenv
 export PP_CLUSTER_READY=1
 
@@ -69,7 +72,7 @@ run_suite export bash test/export.sh
 run_suite svg bash test/svg.sh
 [ -f test/hostile.sh ] && run_suite hostile bash test/hostile.sh
 [ -f test/fuzz/run.sh ] && run_suite fuzz bash test/fuzz/run.sh
-run_suite demo bash scripts/demo.sh
+run_suite demo bash test/demo.sh
 run_suite grafana bash examples/grafana/check.sh
 run_suite browser bash test/browser/run.sh
 

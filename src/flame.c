@@ -7,6 +7,7 @@
  * backward pass visits children before parents.  No walk recurses.
  */
 #include "flame.h"
+#include "profile_merge.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -274,6 +275,33 @@ flame_rows(const CallTree *tree, const int64_t *right_self, int64_t max_nodes,
 	pp_free(has_other);
 	*row_count = nrows;
 	return rows;
+}
+
+/* One tree of both sides of a diff (see flame.h). */
+CallTree *
+flame_diff_tree(CallTree *baseline, const CallTree *comparison, int64_t **right_self)
+{
+	CallTree   *tree = baseline;
+	size_t		room;
+
+	if (tree == NULL)
+	{
+		SymbolTable *symbols = pp_alloc(sizeof(SymbolTable));
+
+		symtab_init(symbols);
+		tree = calltree_create(symbols);
+	}
+	room = (size_t) tree->count + (comparison ? comparison->count : 0) + 1;
+	*right_self = pp_alloc0(pp_mul_size(room, sizeof(int64_t)));
+	if (comparison != NULL)
+	{
+		ProfileMeta meta = tree->meta;
+
+		/* both sides must measure the same thing */
+		profile_meta_merge(&meta, &comparison->meta, baseline == NULL, "compare");
+		calltree_add_tree(tree, comparison, *right_self);
+	}
+	return tree;
 }
 
 /* qsort comparator: self descending, then function name in byte order. */

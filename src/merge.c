@@ -77,7 +77,7 @@ merge_state_add_datum(MergeState *state, Datum datum)
 	MemoryContextSwitchTo(state->context);
 	profile_decode_into_tree((const uint8_t *) VARDATA(value), VARSIZE(value) - VARHDRSZ,
 							 &limits, &view, state->tree, &state->names_seen);
-	profile_meta_merge(&state->tree->meta, &view.meta, state->empty);
+	profile_meta_merge(&state->tree->meta, &view.meta, state->empty, "merge");
 	state->empty = false;
 	profile_view_free(&view);
 	MemoryContextSwitchTo(old);
@@ -93,7 +93,7 @@ merge_state_add_state(MergeState *state, const MergeState *other)
 	if (other->empty)
 		return;
 	old = MemoryContextSwitchTo(state->context);
-	profile_meta_merge(&state->tree->meta, &other->tree->meta, state->empty);
+	profile_meta_merge(&state->tree->meta, &other->tree->meta, state->empty, "merge");
 	calltree_add_tree(state->tree, other->tree, NULL);
 	state->empty = false;
 	MemoryContextSwitchTo(old);

@@ -301,3 +301,15 @@ profile_view_from_datum(Datum datum, ProfileView *view)
 	profile_decode((const uint8_t *) VARDATA(value), VARSIZE(value) - VARHDRSZ, &limits, view);
 	view->stored_bytes = VARSIZE(value);
 }
+
+/* A max_nodes argument: 0 (no truncation) when NULL; negative values are refused. */
+int64
+pg_pprof_max_nodes_arg(FunctionCallInfo fcinfo, int argno)
+{
+	if (PG_ARGISNULL(argno))
+		return 0;
+	if (PG_GETARG_INT32(argno) < 0)
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						errmsg("max_nodes must not be negative")));
+	return PG_GETARG_INT32(argno);
+}

@@ -8,7 +8,8 @@
 
 /* Fold from's metadata into into's (see profile_merge.h). */
 void
-profile_meta_merge(ProfileMeta *into, const ProfileMeta *from, bool into_empty)
+profile_meta_merge(ProfileMeta *into, const ProfileMeta *from, bool into_empty,
+				   const char *operation)
 {
 	if (into_empty)
 	{
@@ -21,8 +22,8 @@ profile_meta_merge(ProfileMeta *into, const ProfileMeta *from, bool into_empty)
 	}
 	if (strcmp(into->sample_type, from->sample_type) != 0 ||
 		strcmp(into->sample_unit, from->sample_unit) != 0)
-		pp_error(PP_ERR_MISMATCH, "Merge only profiles of one sample type and unit.",
-				 "cannot merge profiles of sample type %s/%s and %s/%s",
+		pp_error(PP_ERR_MISMATCH, "Use profiles of one sample type and unit.",
+				 "cannot %s profiles of sample type %s/%s and %s/%s", operation,
 				 into->sample_type, into->sample_unit, from->sample_type, from->sample_unit);
 	if (from->start_ns != 0 && (into->start_ns == 0 || from->start_ns < into->start_ns))
 		into->start_ns = from->start_ns;

@@ -22,6 +22,7 @@
 #include "utf8_text.h"
 
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -428,116 +429,193 @@ check_rows(const FlameRow *rows, uint32_t nrows)
 	return max_level;
 }
 
-/* The SVG document of rows (see svg.h). */
-char *
-svg_render(const FlameRow *rows, uint32_t nrows, const char *title,
-		   const char *sample_type, const char *unit, int width, size_t *len)
+/* Where every row goes: the result of the layout passes. */
+typedef struct SvgLayout
 {
-	uint32_t	max_level;
-	double	   *span;			/* drawn width of each row, in value units */
-	double	   *acc;			/* per level: summed spans of drawn children */
+	double	   *span;			/* per row: drawn width in value units */
 	double	   *x;				/* per row: left edge in pixels */
-	double	   *cursor;			/* per level: where the next child starts */
 	uint8_t    *drawn;			/* per row */
-	uint8_t    *level_drawn;	/* per level: the current node there is drawn */
-	double		chart_width = (double) width - 2 * XPAD;
-	double		scale;
-	double		total;
-	uint32_t	depth = 0;		/* deepest drawn level */
-	uint32_t	hidden = 0;		/* frames not drawn (too narrow or <= 0) */
-	int64_t		height;
-	ByteBuf		buf;
-	char		tmp[64];
+	double		scale;			/* pixels per value unit */
+	double		chart_width;	/* pixels between the margins */
+	uint32_t	depth;			/* deepest drawn level */
+	uint32_t	hidden;			/* frames not drawn (too narrow or <= 0) */
+	int64_t		height;			/* of the whole image */
+	double		max_shift;		/* diffs: largest |share change| of a drawn frame */
+} SvgLayout;
 
-	if (width < SVG_MIN_WIDTH || width > SVG_MAX_WIDTH)
-		pp_error(PP_ERR_BAD_ARGUMENT, NULL, "width must be between %d and %d pixels",
-				 SVG_MIN_WIDTH, SVG_MAX_WIDTH);
-	if (sample_type == NULL)
-		sample_type = "";
-	if (unit == NULL)
-		unit = "";
-	max_level = check_rows(rows, nrows);
+/* The part of a row's value that takes room: both sides in a diff, never < 0. */
+static double
+row_weight(const FlameRow *r, bool diff)
+{
+	double		w = r->value > 0 ? (double) r->value : 0;
 
-	/*
-	 * Backward pass: a row's span is max(value, spans of its drawn children);
-	 * rows with value <= 0 (and so their subtrees) get no span.  Scanning
-	 * pre-order backwards meets every child before its parent, and the
-	 * children of a row at level L are the level L + 1 rows met since the
-	 * previous row at level <= L.
-	 */
-	span = pp_alloc_array(nrows, sizeof(double));
-	acc = pp_alloc0(pp_mul_size((size_t) max_level + 2, sizeof(double)));
+	if (diff && r->value_right > 0)
+		w += (double) r->value_right;
+	return w;
+}
+
+/*
+ * First layout pass, backward: a row's span is max(weight, spans of its
+ * drawn children); rows without weight (value <= 0), and so their subtrees,
+ * get no span.  Scanning pre-order backwards meets every child before its
+ * parent, and the children of a row at level L are the level L + 1 rows met
+ * since the previous row at level <= L.
+ */
+static double *
+layout_spans(const FlameRow *rows, uint32_t nrows, uint32_t max_level, bool diff)
+{
+	double	   *span = pp_alloc_array(nrows, sizeof(double));
+	double	   *acc = pp_alloc0(pp_mul_size((size_t) max_level + 2, sizeof(double)));
+
 	for (uint32_t i = nrows; i-- > 0;)
 	{
 		uint32_t	level = rows[i].level;
 		double		children = acc[level + 1];
-		double		v = (double) rows[i].value;
+		double		w = row_weight(&rows[i], diff);
 
 		acc[level + 1] = 0;
-		if (i == 0)
-			span[i] = v > children ? v : children;
-		else if (rows[i].value > 0)
-			span[i] = v > children ? v : children;
+		if (i == 0 || w > 0)
+			span[i] = w > children ? w : children;
 		else
 			span[i] = 0;
 		acc[level] += span[i];
+		if ((i & 0xfff) == 0)
+			pp_check_interrupts();
 	}
 	pp_free(acc);
+	return span;
+}
 
-	/*
-	 * Forward pass: each child starts where its previous sibling ended.  A
-	 * row is drawn when its parent is and it is at least MIN_FRAME_PX wide;
-	 * a row that is not drawn still takes its room in the parent.
-	 */
-	scale = span[0] > 0 ? chart_width / span[0] : 0;
-	x = pp_alloc_array(nrows, sizeof(double));
-	drawn = pp_alloc0(nrows);
-	cursor = pp_alloc0(pp_mul_size((size_t) max_level + 1, sizeof(double)));
-	level_drawn = pp_alloc0((size_t) max_level + 1);
-	x[0] = XPAD;
-	drawn[0] = 1;
+/* A diff row's change in share: comparison share minus baseline share. */
+static double
+share_shift(const FlameRow *r, const FlameRow *root)
+{
+	double		left = root->value > 0 ? (double) r->value / (double) root->value : 0;
+	double		right = root->value_right > 0
+		? (double) r->value_right / (double) root->value_right : 0;
+
+	return right - left;
+}
+
+/*
+ * Second layout pass, forward: each child starts where its previous sibling
+ * ended.  A row is drawn when its parent is and it is at least MIN_FRAME_PX
+ * wide; a row that is not drawn still takes its room in the parent.
+ */
+static void
+layout_positions(const FlameRow *rows, uint32_t nrows, uint32_t max_level, bool diff,
+				 SvgLayout *lay)
+{
+	double	   *cursor = pp_alloc0(pp_mul_size((size_t) max_level + 1, sizeof(double)));
+	uint8_t    *level_drawn = pp_alloc0((size_t) max_level + 1);
+
+	lay->scale = lay->span[0] > 0 ? lay->chart_width / lay->span[0] : 0;
+	lay->x = pp_alloc_array(nrows, sizeof(double));
+	lay->drawn = pp_alloc0(nrows);
+	lay->x[0] = XPAD;
+	lay->drawn[0] = 1;
 	cursor[0] = XPAD;
 	level_drawn[0] = 1;
 	for (uint32_t i = 1; i < nrows; i++)
 	{
 		uint32_t	level = rows[i].level;
-		double		w = span[i] * scale;
+		double		w = lay->span[i] * lay->scale;
 
-		x[i] = cursor[level - 1];
+		lay->x[i] = cursor[level - 1];
 		cursor[level - 1] += w;
-		cursor[level] = x[i];
-		drawn[i] = level_drawn[level - 1] && span[i] > 0 && w >= MIN_FRAME_PX;
-		level_drawn[level] = drawn[i];
-		if (drawn[i] && level > depth)
-			depth = level;
-		if (!drawn[i] && level_drawn[level - 1])
-			hidden++;
+		cursor[level] = lay->x[i];
+		lay->drawn[i] = level_drawn[level - 1] && lay->span[i] > 0 && w >= MIN_FRAME_PX;
+		level_drawn[level] = lay->drawn[i];
+		if (lay->drawn[i] && level > lay->depth)
+			lay->depth = level;
+		if (!lay->drawn[i] && level_drawn[level - 1])
+			lay->hidden++;
+		if (diff && lay->drawn[i])
+		{
+			double		shift = fabs(share_shift(&rows[i], &rows[0]));
+
+			if (shift > lay->max_shift)
+				lay->max_shift = shift;
+		}
+		if ((i & 0xfff) == 0)
+			pp_check_interrupts();
 	}
 	pp_free(cursor);
 	pp_free(level_drawn);
+}
 
-	height = YPAD_TOP + (int64_t) (depth + 1) * FRAME_HEIGHT + YPAD_BOTTOM;
-	total = (double) rows[0].value;
+/* Lay every row out (see svg.h for the rules). */
+static void
+svg_layout(const FlameRow *rows, uint32_t nrows, int width, bool diff, SvgLayout *lay)
+{
+	uint32_t	max_level = check_rows(rows, nrows);
 
-	bytebuf_init(&buf, 4096 + (size_t) nrows * 200);
-	put_str(&buf, "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"no\"?>");
-	put_str(&buf, "<svg version=\"1.1\" xmlns=\"http://www.w3.org/2000/svg\" width=\"");
-	put_int(&buf, width);
-	put_str(&buf, "\" height=\"");
-	put_int(&buf, height);
-	put_str(&buf, "\" viewBox=\"0 0 ");
-	put_int(&buf, width);
-	put_str(&buf, " ");
-	put_int(&buf, height);
-	put_str(&buf, "\"><title>");
-	if (title)
-		put_xml_text(&buf, title, strlen(title), -1);
+	memset(lay, 0, sizeof(*lay));
+	lay->chart_width = (double) width - 2 * XPAD;
+	lay->span = layout_spans(rows, nrows, max_level, diff);
+	layout_positions(rows, nrows, max_level, diff, lay);
+	lay->height = YPAD_TOP + (int64_t) (lay->depth + 1) * FRAME_HEIGHT + YPAD_BOTTOM;
+}
+
+/*
+ * A diff frame's colour, as flamegraph.pl's differential graphs: red where
+ * the function's share of the total grew in the comparison, blue where it
+ * shrank, white where it stayed, deeper with the size of the change.
+ */
+static void
+put_diff_fill(ByteBuf *buf, double shift, double max_shift)
+{
+	double		t = max_shift > 0 ? fabs(shift) / max_shift : 0;
+	unsigned	fade = (unsigned) (255 - 200 * (t > 1 ? 1 : t) + 0.5);
+	char		tmp[40];
+
+	if (shift > 0)
+		snprintf(tmp, sizeof(tmp), "rgb(255,%u,%u)", fade, fade);
+	else if (shift < 0)
+		snprintf(tmp, sizeof(tmp), "rgb(%u,%u,255)", fade, fade);
 	else
+		snprintf(tmp, sizeof(tmp), "rgb(255,255,255)");
+	put_str(buf, tmp);
+}
+
+/* Append the title: the caller's, or "<sample_type> [diff ]flame graph". */
+static void
+put_title_text(ByteBuf *buf, const SvgOptions *o, int64_t max_chars)
+{
+	const char *suffix = o->diff ? "diff flame graph" : "flame graph";
+	int64_t		type_chars = max_chars - (int64_t) strlen(suffix) - 1;
+
+	if (o->title)
 	{
-		put_xml_text(&buf, sample_type, strlen(sample_type), -1);
-		put_str(&buf, *sample_type ? " flame graph" : "flame graph");
+		put_xml_text(buf, o->title, strlen(o->title), max_chars);
+		return;
 	}
-	put_str(&buf, "</title><defs><linearGradient id=\"background\" x1=\"0\" y1=\"0\" x2=\"0\" y2=\"1\">"
+	/* max_chars < 0 means no clipping; the suffix always shows in full */
+	put_xml_text(buf, o->sample_type, strlen(o->sample_type),
+				 max_chars < 0 ? -1 : type_chars < 0 ? 0 : type_chars);
+	if (*o->sample_type)
+		put_str(buf, " ");
+	put_str(buf, suffix);
+}
+
+/* Append the document's head, style, title and the header lines. */
+static void
+put_header(ByteBuf *buf, const FlameRow *root, const SvgOptions *o, const SvgLayout *lay)
+{
+	char		tmp[64];
+
+	put_str(buf, "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"no\"?>");
+	put_str(buf, "<svg version=\"1.1\" xmlns=\"http://www.w3.org/2000/svg\" width=\"");
+	put_int(buf, o->width);
+	put_str(buf, "\" height=\"");
+	put_int(buf, lay->height);
+	put_str(buf, "\" viewBox=\"0 0 ");
+	put_int(buf, o->width);
+	put_str(buf, " ");
+	put_int(buf, lay->height);
+	put_str(buf, "\"><title>");
+	put_title_text(buf, o, -1);
+	put_str(buf, "</title><defs><linearGradient id=\"background\" x1=\"0\" y1=\"0\" x2=\"0\" y2=\"1\">"
 			"<stop stop-color=\"#eeeeee\" offset=\"5%\"/><stop stop-color=\"#eeeeb0\" offset=\"95%\"/>"
 			"</linearGradient></defs><style>"
 			"text{font-family:Verdana,\"DejaVu Sans\",sans-serif;font-size:12px;fill:#000}"
@@ -545,101 +623,159 @@ svg_render(const FlameRow *rows, uint32_t nrows, const char *title,
 			"g.f:hover rect{stroke:#000;stroke-width:0.5}"
 			"</style><rect x=\"0\" y=\"0\" width=\"100%\" height=\"100%\" fill=\"url(#background)\"/>");
 
-	/* Header: the title (clipped to the width), then the total. */
-	put_str(&buf, "<text class=\"title\" x=\"");
-	put_px(&buf, (double) width / 2);
-	put_str(&buf, "\" y=\"24\">");
-	{
-		int64_t		max_chars = (int64_t) (chart_width / (TITLE_FONT_SIZE * FONT_WIDTH));
+	/* The title, clipped to the width. */
+	put_str(buf, "<text class=\"title\" x=\"");
+	put_px(buf, (double) o->width / 2);
+	put_str(buf, "\" y=\"24\">");
+	put_title_text(buf, o, (int64_t) (lay->chart_width / (TITLE_FONT_SIZE * FONT_WIDTH)));
 
-		if (title)
-			put_xml_text(&buf, title, strlen(title), max_chars);
-		else
+	/* The totals, and how many frames were left out. */
+	put_str(buf, "</text><text class=\"sub\" x=\"");
+	put_int(buf, XPAD);
+	put_str(buf, "\" y=\"46\">");
+	if (o->diff)
+	{
+		put_str(buf, "Baseline: ");
+		put_value(buf, root->value, o->unit);
+		put_str(buf, ", comparison: ");
+		put_value(buf, root->value_right, o->unit);
+	}
+	else
+	{
+		put_str(buf, "Total: ");
+		put_value(buf, root->value, o->unit);
+	}
+	if (*o->sample_type || *o->unit)
+	{
+		put_str(buf, " (");
+		put_xml_text(buf, o->sample_type, strlen(o->sample_type), 64);
+		put_str(buf, *o->sample_type && *o->unit ? ", " : "");
+		put_xml_text(buf, o->unit, strlen(o->unit), 64);
+		put_str(buf, ")");
+	}
+	if (o->diff)
+		put_str(buf, "; red: a larger share in the comparison, blue: a smaller one");
+	if (lay->hidden > 0)
+	{
+		snprintf(tmp, sizeof(tmp), "; %" PRIu32 " frame%s not drawn", lay->hidden,
+				 lay->hidden == 1 ? "" : "s");
+		put_str(buf, tmp);
+		put_str(buf, lay->scale > 0 ? " (narrower than 1 px, or a value \xE2\x89\xA4 0)" : "");
+	}
+	put_str(buf, "</text><g>");
+}
+
+/* Append a frame's tooltip: its name, value, share and self (both sides in a diff). */
+static void
+put_tooltip(ByteBuf *buf, const FlameRow *r, const FlameRow *root, const SvgOptions *o)
+{
+	put_str(buf, "<title>");
+	put_xml_text(buf, r->label, r->label_len, -1);
+	put_str(buf, " (");
+	if (o->diff)
+	{
+		double		shift = share_shift(r, root) * 100;
+
+		put_str(buf, "baseline ");
+		put_value(buf, r->value, o->unit);
+		put_str(buf, ", comparison ");
+		put_value(buf, r->value_right, o->unit);
+		put_str(buf, ", share ");
+		put_str(buf, shift < 0 ? "-" : "+");
+		put_percent(buf, fabs(shift), 100);
+	}
+	else
+	{
+		put_value(buf, r->value, o->unit);
+		if (root->value > 0)
 		{
-			put_xml_text(&buf, sample_type, strlen(sample_type), max_chars - 12);
-			put_str(&buf, *sample_type ? " flame graph" : "flame graph");
-		}
-	}
-	put_str(&buf, "</text><text class=\"sub\" x=\"");
-	put_int(&buf, XPAD);
-	put_str(&buf, "\" y=\"46\">Total: ");
-	put_value(&buf, rows[0].value, unit);
-	if (*sample_type || *unit)
-	{
-		put_str(&buf, " (");
-		put_xml_text(&buf, sample_type, strlen(sample_type), 64);
-		put_str(&buf, *sample_type && *unit ? ", " : "");
-		put_xml_text(&buf, unit, strlen(unit), 64);
-		put_str(&buf, ")");
-	}
-	if (hidden > 0)
-	{
-		snprintf(tmp, sizeof(tmp), "; %" PRIu32 " frame%s not drawn", hidden,
-				 hidden == 1 ? "" : "s");
-		put_str(&buf, tmp);
-		put_str(&buf, scale > 0 ? " (narrower than 1 px, or a value \xE2\x89\xA4 0)" : "");
-	}
-	put_str(&buf, "</text><g>");
-
-	for (uint32_t i = 0; i < nrows; i++)
-	{
-		const FlameRow *r = &rows[i];
-		double		w = i == 0 ? chart_width : span[i] * scale;
-		int64_t		y = height - YPAD_BOTTOM - (int64_t) (r->level + 1) * FRAME_HEIGHT;
-		int64_t		max_chars;
-
-		if (!drawn[i])
-			continue;
-		put_str(&buf, "<g class=\"f\"><title>");
-		put_xml_text(&buf, r->label, r->label_len, -1);
-		put_str(&buf, " (");
-		put_value(&buf, r->value, unit);
-		if (total > 0)
-		{
-			put_str(&buf, ", ");
-			put_percent(&buf, (double) r->value, total);
+			put_str(buf, ", ");
+			put_percent(buf, (double) r->value, (double) root->value);
 		}
 		if (r->self != 0 && r->self != r->value)
 		{
-			put_str(&buf, ", self ");
-			put_value(&buf, r->self, unit);
+			put_str(buf, ", self ");
+			put_value(buf, r->self, o->unit);
 		}
-		put_str(&buf, ")</title><rect x=\"");
-		put_px(&buf, x[i]);
-		put_str(&buf, "\" y=\"");
-		put_int(&buf, y);
-		put_str(&buf, "\" width=\"");
-		put_px(&buf, w);
-		put_str(&buf, "\" height=\"");
-		put_int(&buf, FRAME_HEIGHT - FRAME_PAD);
-		put_str(&buf, "\" rx=\"2\" ry=\"2\" fill=\"");
-		put_fill(&buf, r->label, r->label_len);
-		put_str(&buf, "\"/>");
-		/* flamegraph.pl: no text under 3 characters, else clip with "..". */
-		max_chars = (int64_t) ((w - TEXT_XPAD) / (FONT_SIZE * FONT_WIDTH));
-		if (max_chars >= 3)
-		{
-			put_str(&buf, "<text x=\"");
-			put_px(&buf, x[i] + TEXT_XPAD);
-			put_str(&buf, "\" y=\"");
-			put_px(&buf, (double) y + 11.5);
-			put_str(&buf, "\">");
-			put_xml_text(&buf, r->label, r->label_len, max_chars);
-			put_str(&buf, "</text>");
-		}
-		put_str(&buf, "</g>");
+	}
+	put_str(buf, ")</title>");
+}
+
+/* Append one drawn frame: tooltip, rectangle and (when it fits) its clipped name. */
+static void
+put_frame(ByteBuf *buf, const FlameRow *rows, uint32_t i, const SvgOptions *o,
+		  const SvgLayout *lay)
+{
+	const FlameRow *r = &rows[i];
+	double		w = i == 0 ? lay->chart_width : lay->span[i] * lay->scale;
+	int64_t		y = lay->height - YPAD_BOTTOM - (int64_t) (r->level + 1) * FRAME_HEIGHT;
+	int64_t		max_chars;
+
+	put_str(buf, "<g class=\"f\">");
+	put_tooltip(buf, r, &rows[0], o);
+	put_str(buf, "<rect x=\"");
+	put_px(buf, lay->x[i]);
+	put_str(buf, "\" y=\"");
+	put_int(buf, y);
+	put_str(buf, "\" width=\"");
+	put_px(buf, w);
+	put_str(buf, "\" height=\"");
+	put_int(buf, FRAME_HEIGHT - FRAME_PAD);
+	put_str(buf, "\" rx=\"2\" ry=\"2\" fill=\"");
+	if (o->diff)
+		put_diff_fill(buf, share_shift(r, &rows[0]), lay->max_shift);
+	else
+		put_fill(buf, r->label, r->label_len);
+	put_str(buf, "\"/>");
+	/* flamegraph.pl: no text under 3 characters, else clip with "..". */
+	max_chars = (int64_t) ((w - TEXT_XPAD) / (FONT_SIZE * FONT_WIDTH));
+	if (max_chars >= 3)
+	{
+		put_str(buf, "<text x=\"");
+		put_px(buf, lay->x[i] + TEXT_XPAD);
+		put_str(buf, "\" y=\"");
+		put_px(buf, (double) y + 11.5);
+		put_str(buf, "\">");
+		put_xml_text(buf, r->label, r->label_len, max_chars);
+		put_str(buf, "</text>");
+	}
+	put_str(buf, "</g>");
+}
+
+/* The SVG document of rows (see svg.h). */
+char *
+svg_render(const FlameRow *rows, uint32_t nrows, const SvgOptions *options, size_t *len)
+{
+	SvgOptions	o = *options;
+	SvgLayout	lay;
+	ByteBuf		buf;
+
+	if (o.width < SVG_MIN_WIDTH || o.width > SVG_MAX_WIDTH)
+		pp_error(PP_ERR_BAD_ARGUMENT, NULL, "width must be between %d and %d pixels",
+				 SVG_MIN_WIDTH, SVG_MAX_WIDTH);
+	if (o.sample_type == NULL)
+		o.sample_type = "";
+	if (o.unit == NULL)
+		o.unit = "";
+	svg_layout(rows, nrows, o.width, o.diff, &lay);
+
+	bytebuf_init(&buf, 4096 + (size_t) nrows * 200);
+	put_header(&buf, &rows[0], &o, &lay);
+	for (uint32_t i = 0; i < nrows; i++)
+	{
+		if (!lay.drawn[i])
+			continue;
+		put_frame(&buf, rows, i, &o, &lay);
+		check_size(&buf);
 		if ((i & 0xfff) == 0xfff)
-		{
-			check_size(&buf);
 			pp_check_interrupts();
-		}
 	}
 	put_str(&buf, "</g></svg>");
 	check_size(&buf);
 	bytebuf_append(&buf, "", 1);	/* the NUL, not counted in len */
-	pp_free(span);
-	pp_free(x);
-	pp_free(drawn);
+	pp_free(lay.span);
+	pp_free(lay.x);
+	pp_free(lay.drawn);
 	if (len)
 		*len = buf.len - 1;
 	return (char *) buf.data;

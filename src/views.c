@@ -5,7 +5,6 @@
  */
 #include "pg_pprof.h"
 #include "flame.h"
-#include "profile_merge.h"
 
 #include "catalog/pg_collation.h"
 #include "funcapi.h"
@@ -25,18 +24,6 @@ tree_arg(FunctionCallInfo fcinfo, int argno)
 	ProfileView view;
 
 	return profile_tree_from_datum(PG_GETARG_DATUM(argno), &view);
-}
-
-/* The int argument argno, or 0 when NULL. */
-static int64
-max_nodes_arg(FunctionCallInfo fcinfo, int argno)
-{
-	if (PG_ARGISNULL(argno))
-		return 0;
-	if (PG_GETARG_INT32(argno) < 0)
-		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						errmsg("max_nodes must not be negative")));
-	return PG_GETARG_INT32(argno);
 }
 
 /*
@@ -118,7 +105,7 @@ flamegraph(PG_FUNCTION_ARGS)
 	int64		max_nodes;
 
 	InitMaterializedSRF(fcinfo, 0);
-	max_nodes = max_nodes_arg(fcinfo, 1);
+	max_nodes = pg_pprof_max_nodes_arg(fcinfo, 1);
 	if (PG_ARGISNULL(0))
 	{
 		put_empty_root(rsinfo, false);
@@ -161,7 +148,7 @@ flamegraph_diff(PG_FUNCTION_ARGS)
 	int64		max_nodes;
 
 	InitMaterializedSRF(fcinfo, 0);
-	max_nodes = max_nodes_arg(fcinfo, 2);
+	max_nodes = pg_pprof_max_nodes_arg(fcinfo, 2);
 	if (PG_ARGISNULL(0) && PG_ARGISNULL(1))
 	{
 		put_empty_root(rsinfo, true);
@@ -169,27 +156,8 @@ flamegraph_diff(PG_FUNCTION_ARGS)
 	}
 	work = AllocSetContextCreate(caller, "flamegraph_diff", ALLOCSET_DEFAULT_SIZES);
 	MemoryContextSwitchTo(work);
-	if (PG_ARGISNULL(0))
-	{
-		SymbolTable *symbols = palloc(sizeof(SymbolTable));
-
-		symtab_init(symbols);
-		tree = calltree_create(symbols);
-	}
-	else
-		tree = tree_arg(fcinfo, 0);
-	if (!PG_ARGISNULL(1))
-	{
-		CallTree   *comparison = tree_arg(fcinfo, 1);
-		ProfileMeta meta = tree->meta;
-
-		/* both sides must measure the same thing */
-		profile_meta_merge(&meta, &comparison->meta, PG_ARGISNULL(0));
-		right = palloc0(sizeof(int64_t) * ((Size) tree->count + comparison->count + 1));
-		calltree_add_tree(tree, comparison, right);
-	}
-	else
-		right = palloc0(sizeof(int64_t) * ((Size) tree->count + 1));
+	tree = flame_diff_tree(PG_ARGISNULL(0) ? NULL : tree_arg(fcinfo, 0),
+						   PG_ARGISNULL(1) ? NULL : tree_arg(fcinfo, 1), &right);
 	rows = flame_rows(tree, right, max_nodes, &nrows);
 	put_flame_rows(rsinfo, rows, nrows, true);
 	MemoryContextSwitchTo(caller);

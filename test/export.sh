@@ -21,7 +21,8 @@ pp_go_build "$PP_ROOT/test/bin/rawstacks" ./test/rawstacks || exit 1
 PPROFREF=$PP_ROOT/test/bin/pprofref
 RAWSTACKS=$PP_ROOT/test/bin/rawstacks
 export PGOPTIONS='-c client_min_messages=warning'
-work=$(mktemp -d)
+pp_stage_inputs
+work=$(pp_tmpdir)
 trap 'rm -rf "$work"' EXIT
 passed=0 failed=0
 
@@ -72,12 +73,12 @@ check_raw() {
 jq_get() { pp_psql -At -c "SELECT '$1'::jsonb->>'$2'"; }
 
 cases=()
-for f in "$PP_ROOT"/examples/*.pb.gz; do cases+=("$f"); done
-if [ -d "$PP_SHARED/corpus" ]; then
-	while IFS= read -r f; do cases+=("$f"); done < <(find "$PP_SHARED/corpus" -type f ! -name '*.md' | LC_ALL=C sort)
-	cases+=("merge:$PP_SHARED/corpus/parca_many")
+for f in "$PP_EXAMPLES"/*.pb.gz; do cases+=("$f"); done
+if [ -d "$PP_CORPUS" ]; then
+	while IFS= read -r f; do cases+=("$f"); done < <(find "$PP_CORPUS" -type f ! -name '*.md' | LC_ALL=C sort)
+	cases+=("merge:$PP_CORPUS/parca_many")
 else
-	echo "SKIP corpus part: $PP_SHARED/corpus does not exist (only examples/ are checked)"
+	echo "SKIP corpus part: $PP_CORPUS_SRC does not exist (only examples/ are checked)"
 fi
 
 for c in "${cases[@]}"; do
@@ -85,7 +86,7 @@ for c in "${cases[@]}"; do
 	[[ $c == merge:* ]] && first=$(find "${c#merge:}" -name '*.pb.gz' | LC_ALL=C sort | head -1)
 	"$PPROFREF" types "$first" > "$work/types" 2>/dev/null || continue	# rejected files: see oracle.sh
 	ntypes=$(grep -vc '^default' "$work/types")
-	name=${c#"$PP_SHARED/"}; name=${name#"$PP_ROOT/"}
+	name=${c/"$PP_INPUT/"/}
 	for ((i = 0; i < ntypes; i++)); do
 		type=$(sed -n "$((i + 1))p" "$work/types" | tr '\t' '/')
 		p=$(profile_sql "$c" "$i")

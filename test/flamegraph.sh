@@ -28,12 +28,13 @@ FGCHECK=$PP_ROOT/test/bin/fgcheck
 pp_go_build "$PPROFREF" ./test/pprofref || exit 1
 pp_go_build "$FGCHECK" ./test/flamegraph || exit 1
 pp_psql -qc "SET client_min_messages = warning; CREATE EXTENSION IF NOT EXISTS pg_pprof"
+pp_stage_inputs
 
-work=$(mktemp -d)
+work=$(pp_tmpdir)
 trap 'rm -rf "$work"' EXIT
 passed=0 failed=0
-EX=$PP_ROOT/examples
-CORPUS=${PP_CORPUS:-$PP_SHARED/corpus}  # PP_CORPUS overrides, e.g. to test the SKIP path
+EX=$PP_EXAMPLES
+CORPUS=$PP_CORPUS  # PP_CORPUS_SRC=/nonexistent tests the SKIP path
 have_corpus=0
 if [ -d "$CORPUS" ]; then
 	have_corpus=1
@@ -52,7 +53,7 @@ sql_prof() {
 # psql printing NUL-terminated rows with TAB-separated fields (labels may hold TAB).
 psql_rows() { pp_psql -At -F $'\t' -0 -c "$1"; }
 # Short name of a file for messages.
-rel() { local r=${1#"$PP_SHARED/"}; echo "${r#"$PP_ROOT/"}"; }
+rel() { echo "${1#"$PP_INPUT/"}"; }
 # Drop functions whose flat and cum are both 0 (see oracle.sh).
 drop_zero_rows() { grep -v -P '^F\t.*\t0\t0$' || true; }
 

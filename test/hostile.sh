@@ -108,7 +108,7 @@ check_contents() {
 	check_query "invalid UTF-8 and NUL become U+FFFD" "" \
 		"SELECT string_agg(f, ' ' ORDER BY f) FROM (SELECT DISTINCT unnest(stack) f
 			FROM profile_stacks($read/ok_invalid_utf8_and_nul_in_names.pb')))) s" \
-		$'main.main main.\uFFFDbad\uFFFD runtime.nul\uFFFDinside'
+		$'main.main main.\xEF\xBF\xBDbad\xEF\xBF\xBD runtime.nul\xEF\xBF\xBDinside'
 	check_query "negative sample values are summed" "" \
 		"SELECT profile_total($read/ok_negative_value.pb')))" "10"
 	# An invalid drop_frames pattern, read several times in one backend
@@ -126,9 +126,8 @@ if [ "${PP_CLUSTER_READY:-0}" != 1 ]; then
 fi
 start=$(date +%s)
 pp_go_build "$BIN/hostile" ./test/hostile || exit 1
-DIR=$(mktemp -d /tmp/pg_pprof_hostile.XXXXXX)
+DIR=$(pp_tmpdir)
 trap 'rm -rf "$DIR"' EXIT
-chmod 755 "$DIR"
 "$BIN/hostile" "$DIR" || exit 1
 chmod a+r "$DIR"/*
 PGOPTIONS='-c client_min_messages=warning' pp_psql -qc "CREATE EXTENSION IF NOT EXISTS pg_pprof" || exit 1

@@ -18,12 +18,12 @@ PPROFREF=$PP_ROOT/test/bin/pprofref
 pp_go_build "$PPROFREF" ./test/pprofref || exit 1
 pp_psql -qc "SET client_min_messages = warning; CREATE EXTENSION IF NOT EXISTS pg_pprof"
 
-work=$(mktemp -d)
+pp_stage_inputs
+work=$(pp_tmpdir)
 trap 'rm -rf "$work"' EXIT
-chmod 755 "$work"
 passed=0 failed=0
 
-files=("$PP_ROOT"/examples/*.pb.gz)
+files=("$PP_EXAMPLES"/*.pb.gz)
 # Hand-made files that pprof accepts (test/hostile): invalid UTF-8 and NUL in
 # names, negative values, mapping ids 0 and unknown, and drop_frames/keep_frames
 # (with inlined frames, a matching root frame and an invalid pattern).
@@ -34,10 +34,10 @@ chmod -R a+rX "$work/made"
 while IFS=$'\t' read -r f expect; do
 	[ "$expect" = ok ] && files+=("$work/made/$f")
 done < "$work/made/expected.tsv"
-if [ -d "$PP_SHARED/corpus" ]; then
-	while IFS= read -r f; do files+=("$f"); done < <(find "$PP_SHARED/corpus" -type f ! -name '*.md' | LC_ALL=C sort)
+if [ -d "$PP_CORPUS" ]; then
+	while IFS= read -r f; do files+=("$f"); done < <(find "$PP_CORPUS" -type f ! -name '*.md' | LC_ALL=C sort)
 else
-	echo "SKIP corpus part: $PP_SHARED/corpus does not exist (only examples/ are checked)"
+	echo "SKIP corpus part: $PP_CORPUS_SRC does not exist (only examples/ are checked)"
 fi
 
 # SQL literal for a path.
@@ -85,7 +85,7 @@ check() {
 }
 
 for f in "${files[@]}"; do
-	rel=${f#"$PP_SHARED/"}; rel=${rel#"$PP_ROOT/"}; rel=${rel#"$work/"}
+	rel=${f#"$PP_INPUT/"}; rel=${rel#"$work/"}
 	if ! "$PPROFREF" types "$f" > "$work/types" 2> "$work/err"; then
 		# pprof rejects it: so must we, with an ERROR and not a crash.
 		if pp_psql -qc "SELECT profile_from_pprof(pg_read_binary_file($(sql_path "$f")))" >/dev/null 2>"$work/sqlerr" \

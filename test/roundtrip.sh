@@ -8,8 +8,8 @@ set -uo pipefail
 source "$(dirname "$0")/../scripts/lib.sh"
 pp_export_pgenv
 export PGOPTIONS='-c client_min_messages=warning'
-work=$(mktemp -d)
-chmod 755 "$work"
+pp_stage_inputs
+work=$(pp_tmpdir)
 trap 'rm -rf "$work"' EXIT
 passed=0 failed=0
 
@@ -23,7 +23,7 @@ src=roundtrip_src dst=roundtrip_dst
 for db in $src $dst; do
 	pp_psql -d postgres -qc "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"
 done
-files=$(ls "$PP_ROOT"/examples/*.pb.gz; [ -d "$PP_SHARED/corpus" ] && find "$PP_SHARED/corpus" -name '*.pb.gz')
+files=$(ls "$PP_EXAMPLES"/*.pb.gz; [ -d "$PP_CORPUS" ] && find "$PP_CORPUS" -name '*.pb.gz')
 pp_psql -d $src -q <<SQL
 CREATE EXTENSION pg_pprof;
 CREATE TABLE profiles (id serial PRIMARY KEY, file text, sample_type text, labels jsonb, p profile);

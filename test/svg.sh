@@ -40,9 +40,9 @@ finish() {
 
 pp_install_deps libxml2-utils chromium || { check "install libxml2-utils and chromium" 0; finish; }
 
-work=$(mktemp -d)
+pp_stage_inputs
+work=$(pp_tmpdir)		# the server (postgres user) reads input files from here
 trap 'rm -rf "$work"' EXIT
-chmod 755 "$work"				# the server (postgres user) reads input files from here
 
 # --- the standalone renderer -------------------------------------------------
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=all"
@@ -53,7 +53,7 @@ build_ok=1
 protoc-c --c_out="$BIN/svg-gen" -Iproto proto/profile.proto &&
 	gcc -g -O1 -fno-omit-frame-pointer -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare \
 		$SAN -Iinclude -I"$BIN/svg-gen" -o "$BIN/svg_standalone" $CORE \
-		"$BIN/svg-gen/profile.pb-c.c" test/svg/svg_standalone.c -lprotobuf-c -lzstd -lz ||
+		"$BIN/svg-gen/profile.pb-c.c" test/svg/svg_standalone.c -lprotobuf-c -lzstd -lz -lm ||
 	build_ok=0
 check "build the standalone renderer (ASan/UBSan)" $build_ok
 if [ $build_ok = 1 ]; then
@@ -117,15 +117,15 @@ svg_problems() {
 }
 
 # --- every example and corpus file -------------------------------------------
-files=("$PP_ROOT"/examples/*.pb.gz)
-if [ -d "$PP_SHARED/corpus" ]; then
-	while IFS= read -r f; do files+=("$f"); done < <(find "$PP_SHARED/corpus" -type f ! -name '*.md' | LC_ALL=C sort)
+files=("$PP_EXAMPLES"/*.pb.gz)
+if [ -d "$PP_CORPUS" ]; then
+	while IFS= read -r f; do files+=("$f"); done < <(find "$PP_CORPUS" -type f ! -name '*.md' | LC_ALL=C sort)
 else
-	echo "SKIP corpus part: $PP_SHARED/corpus does not exist (only examples/ are checked)"
+	echo "SKIP corpus part: $PP_CORPUS_SRC does not exist (only examples/ are checked)"
 fi
 shown=0
 for f in "${files[@]}"; do
-	rel=${f#"$PP_SHARED/"}; rel=${rel#"$PP_ROOT/"}
+	rel=${f#"$PP_INPUT/"}
 	svg=$work/file.svg png=$work/file.png
 	if ! pp_psql -qc "SELECT profile_from_pprof(pg_read_binary_file($(sql_lit "$f"))) IS NULL" >/dev/null 2>&1; then
 		echo "skip $rel: profile_from_pprof rejects it"
@@ -198,7 +198,7 @@ if [ $go_ok = 1 ] && "$BIN/svgtool" delta "$work/delta.pb.gz"; then
 fi
 
 # --- arguments ---------------------------------------------------------------
-cpu=$(sql_lit "$PP_ROOT/examples/cpu_1.pb.gz")
+cpu=$(sql_lit "$PP_EXAMPLES/cpu_1.pb.gz")
 # Run one SQL query; prints its output (-At) or "ERROR <sqlstate>".
 sql_value() {
 	pp_psql -At -c '\set VERBOSITY sqlstate' -c "$1" 2>&1 | sed -E 's/^ERROR:  /ERROR /'
@@ -227,7 +227,7 @@ expect_value "width 100001 rejected" "SELECT profile_to_svg($P, width => 100001)
 expect_value "negative max_nodes rejected" "SELECT profile_to_svg($P, max_nodes => -1)" "ERROR 22023"
 expect_value "merged profile" \
 	"SELECT profile_to_svg(profile_merge(profile_from_pprof(pg_read_binary_file(f)))) LIKE '<?xml%</svg>'
-	 FROM unnest(ARRAY[$cpu, $(sql_lit "$PP_ROOT/examples/cpu_2.pb.gz")]) f" t
+	 FROM unnest(ARRAY[$cpu, $(sql_lit "$PP_EXAMPLES/cpu_2.pb.gz")]) f" t
 expect_value "deterministic" "SELECT profile_to_svg($P) = profile_to_svg($P)" t
 
 finish

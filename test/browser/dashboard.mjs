@@ -37,8 +37,8 @@ export function expandSql(raw, e) {
 }
 
 export function connect() {
-  const root = process.env.PP_ROOT;
-  const pgdir = process.env.PP_PGDIR || `${root}/.pg`;
+  const pgdir = process.env.PP_PGDIR;
+  if (!pgdir) throw new Error('PP_PGDIR is not set: run this through test/browser/run.sh');
   return new pg.Client({
     host: `${pgdir}/run`,
     port: Number(process.env.PP_PORT || 54329),

@@ -12,9 +12,10 @@
 #                          self-check: rename a column in the frames; the run must fail
 #   PP_CHROMIUM            browser binary (default /usr/bin/chromium)
 #
-# Installs Debian's nodejs, npm and chromium if missing, then `npm ci` from the
-# committed lockfile (skipped when node_modules matches it), bundles page.jsx
-# with esbuild into test-artifacts/browser-page/, and runs test.mjs.
+# Installs Debian's chromium if missing and the pinned Node.js and npm
+# (pp_node_setup in scripts/lib.sh), then `npm ci` from the committed
+# lockfile (skipped when node_modules matches it), bundles page.jsx with
+# esbuild into test-artifacts/browser-page/, and runs test.mjs.
 # Screenshots: test-artifacts/browser-flame.png and browser-diff.png.
 # Ends with `browser: N passed, M failed`; exits non-zero on any failure.
 set -uo pipefail
@@ -27,17 +28,12 @@ t0=$SECONDS
 failed_early() { echo "FAIL $*"; echo "browser: 0 passed, 1 failed"; exit 1; }
 step() { pp_say "browser: $* (${SECONDS}s)"; }
 
-# Debian packages.  Ask only for what is missing as a command: NodeSource's
-# nodejs ships its own npm and conflicts with Debian's npm package.
-extra=()
-command -v node >/dev/null 2>&1 || extra+=(nodejs)
-command -v npm >/dev/null 2>&1 || extra+=(npm)
-[ -x "$PP_CHROMIUM" ] || extra+=(chromium)
-# chromedriver is not used by playwright-core, but it comes with Debian's
-# browser-test setup and keeps the two versions in step.
-[ -x /usr/bin/chromedriver ] || extra+=(chromium-driver)
-step "packages ${extra[*]:-(none missing)}"
-pp_install_deps "${extra[@]}" || failed_early "could not install packages: ${extra[*]}"
+# Debian's chromium, and the project's pinned Node.js and npm from the npm
+# registry (Debian 12's npm 9.2 cannot read this lockfile's overrides).
+step "packages"
+pp_install_deps || failed_early "could not install the Debian packages"
+step "node"
+pp_node_setup || failed_early "could not install Node.js $PP_NODE_VERSION from the npm registry"
 
 if [ "${PP_CLUSTER_READY:-}" != 1 ]; then
 	step "build, cluster, demo table"

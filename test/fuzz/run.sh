@@ -21,7 +21,7 @@ CORE="src/bytebuf.c src/utf8_text.c src/gzip_io.c src/calltree.c src/pprof_decod
 	src/profile_decode.c src/profile_merge.c src/flame.c src/svg.c src/pp_standalone.c"
 declare -A FILE_FLAGS=()
 HARNESS="test/fuzz/fuzz_pprof.c test/fuzz/fuzz_target.c test/fuzz/fuzz_mutate.c test/fuzz/fuzz_seeds.c"
-LIBS="-lprotobuf-c -lzstd -lz"
+LIBS="-lprotobuf-c -lzstd -lz -lm"
 
 # Generate the protobuf-c code privately, so a parallel `make` is not disturbed.
 gen_proto() {

@@ -81,8 +81,9 @@ render(void *arg)
 	uint32_t	nrows;
 	FlameRow   *rows = flame_rows(tree, NULL, a->max_nodes, &nrows);
 
-	a->out = svg_render(rows, nrows, a->title, tree->meta.sample_type,
-						tree->meta.sample_unit, a->width, &a->out_len);
+	SvgOptions	o = {a->title, tree->meta.sample_type, tree->meta.sample_unit, a->width, false};
+
+	a->out = svg_render(rows, nrows, &o, &a->out_len);
 }
 
 /* A tree from stacks given as "a;b;c=value" strings. */
@@ -136,8 +137,9 @@ render_stacks(void *arg)
 	uint32_t	nrows;
 	FlameRow   *rows = flame_rows(tree, NULL, 0, &nrows);
 
-	a->out = svg_render(rows, nrows, a->title, "cpu", a->unit ? a->unit : "nanoseconds",
-						a->width, NULL);
+	SvgOptions	o = {a->title, "cpu", a->unit ? a->unit : "nanoseconds", a->width, false};
+
+	a->out = svg_render(rows, nrows, &o, NULL);
 }
 
 static char *
@@ -148,6 +150,35 @@ svg_of(const char *const *stacks, int n, int width, const char *title, const cha
 	if (!pp_standalone_run(render_stacks, &a))
 		return NULL;
 	return a.out;
+}
+
+/* Render the diff of two sets of stacks; NULL on error. */
+typedef struct DiffArgs
+{
+	const char *const *left;
+	int			nleft;
+	const char *const *right;
+	int			nright;
+	const char *right_unit;		/* NULL: nanoseconds, as the left side */
+	char	   *out;
+} DiffArgs;
+
+static void
+render_diff(void *arg)
+{
+	DiffArgs   *a = arg;
+	int64_t    *right_self;
+	CallTree   *comparison = tree_of(a->right, a->nright);
+	CallTree   *tree;
+	uint32_t	nrows;
+	FlameRow   *rows;
+	SvgOptions	o = {NULL, "cpu", "nanoseconds", 1000, true};
+
+	if (a->right_unit)
+		comparison->meta.sample_unit = (char *) a->right_unit;
+	tree = flame_diff_tree(tree_of(a->left, a->nleft), comparison, &right_self);
+	rows = flame_rows(tree, right_self, 0, &nrows);
+	a->out = svg_render(rows, nrows, &o, NULL);
 }
 
 static int
@@ -308,6 +339,36 @@ selftest(void)
 		expect(svg_of(stacks, 1, 100001, NULL, NULL) == NULL, "width 100001 rejected");
 		expect(svg_of(stacks, 1, 100, NULL, NULL) != NULL, "width 100 accepted");
 		expect(svg_of(stacks, 1, 100000, NULL, NULL) != NULL, "width 100000 accepted");
+	}
+
+	/* a diff: both sides' widths, red where the share grew, blue where it shrank */
+	{
+		const char *const left[] = {"main;grew=100", "main;shrank=700", "main;same=200"};
+		const char *const right[] = {"main;grew=600", "main;shrank=200", "main;same=200", "main;new=0"};
+		DiffArgs	a = {left, 3, right, 4, NULL, NULL};
+
+		expect(pp_standalone_run(render_diff, &a), "diff renders");
+		svg = a.out;
+		expect(svg && strstr(svg, "<title>cpu diff flame graph</title>") != NULL, "diff title");
+		expect(svg && strstr(svg, "Baseline: 1.00 \xC2\xB5s, comparison: 1.00 \xC2\xB5s") != NULL,
+			   "diff header shows both totals");
+		expect(svg && strstr(svg, "<title>grew (baseline 100 ns, comparison 600 ns, share +50.00%)") != NULL,
+			   "diff tooltip of a grown frame");
+		expect(svg && strstr(svg, "<title>shrank (baseline 700 ns, comparison 200 ns, share -50.00%)") != NULL,
+			   "diff tooltip of a shrunk frame");
+		expect(svg && strstr(svg, "fill=\"rgb(255,55,55)\"") != NULL, "largest growth is deep red");
+		expect(svg && strstr(svg, "fill=\"rgb(55,55,255)\"") != NULL, "largest shrink is deep blue");
+		expect(svg && strstr(svg, "fill=\"rgb(255,255,255)\"") != NULL, "unchanged share is white");
+		/* grew spans 700 of 2000 units over 980 px */
+		expect(svg && strstr(svg, "width=\"343\"") != NULL, "a frame is as wide as both sides");
+	}
+	{
+		const char *const left[] = {"main;a=1"};
+		const char *const right[] = {"main;a=1"};
+		DiffArgs	a = {left, 1, right, 1, "bytes", NULL};
+
+		expect(!pp_standalone_run(render_diff, &a) &&
+			   pp_standalone_last_error()->kind == PP_ERR_MISMATCH, "diff of two units is refused");
 	}
 
 	/* same name, same colour; deterministic output */

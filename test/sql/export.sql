@@ -1,12 +1,13 @@
 -- Interchange: profile_to_pprof, folded stacks in and out, profile_to_svg.
-\getenv abs_srcdir PG_ABS_SRCDIR
-\set cpu1 :abs_srcdir '/examples/cpu_1.pb.gz'
-\set heap :abs_srcdir '/examples/heap.pb.gz'
+-- Input files are read on the client side (psql runs base64), so the server
+-- needs no access to the checkout.
+\set cpu1 `base64 -w0 "$PG_ABS_SRCDIR"/../examples/cpu_1.pb.gz`
+\set heap `base64 -w0 "$PG_ABS_SRCDIR"/../examples/heap.pb.gz`
 SET client_min_messages = warning;
 
 CREATE TEMP TABLE x AS
-SELECT profile_from_pprof(pg_read_binary_file(:'cpu1')) AS cpu,
-       profile_from_pprof(pg_read_binary_file(:'heap'), 'inuse_space') AS heap;
+SELECT profile_from_pprof(decode(:'cpu1', 'base64')) AS cpu,
+       profile_from_pprof(decode(:'heap', 'base64'), 'inuse_space') AS heap;
 
 -- Exported pprof is gzip, deterministic, and reads back to the same value:
 -- same stacks, names, files, sample type, period, time and duration.

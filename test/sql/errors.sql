@@ -1,14 +1,15 @@
 -- Error paths of ingest: each raises an ERROR with a fitting SQLSTATE.
-\getenv abs_srcdir PG_ABS_SRCDIR
-\set cpu1 :abs_srcdir '/examples/cpu_1.pb.gz'
+-- Input files are read on the client side (psql runs base64), so the server
+-- needs no access to the checkout.
+\set cpu1 `base64 -w0 "$PG_ABS_SRCDIR"/../examples/cpu_1.pb.gz`
 \set VERBOSITY default
 SET client_min_messages = warning;
 
 -- Unknown sample type: the detail lists the available ones.
-SELECT profile_from_pprof(pg_read_binary_file(:'cpu1'), 'wall');
-SELECT profile_from_pprof(pg_read_binary_file(:'cpu1'), '7');
+SELECT profile_from_pprof(decode(:'cpu1', 'base64'), 'wall');
+SELECT profile_from_pprof(decode(:'cpu1', 'base64'), '7');
 -- Truncated gzip, truncated protobuf, not protobuf, empty.
-SELECT profile_from_pprof(substr(pg_read_binary_file(:'cpu1'), 1, 100));
+SELECT profile_from_pprof(substr(decode(:'cpu1', 'base64'), 1, 100));
 SELECT profile_from_pprof('\x0a0208'::bytea);
 SELECT profile_from_pprof('\xffffffff'::bytea);
 SELECT profile_from_pprof(''::bytea);
@@ -17,10 +18,10 @@ SELECT profile_from_pprof('\x320178'::bytea);
 -- A sample type whose name index is out of range.
 SELECT profile_from_pprof('\x0a0208053200'::bytea);
 -- Trailing garbage after the gzip member.
-SELECT profile_from_pprof(pg_read_binary_file(:'cpu1') || '\x00'::bytea);
+SELECT profile_from_pprof(decode(:'cpu1', 'base64') || '\x00'::bytea);
 -- The decompressed size limit.
 SET pg_pprof.max_input_bytes = '4kB';
-SELECT profile_from_pprof(pg_read_binary_file(:'cpu1'));
+SELECT profile_from_pprof(decode(:'cpu1', 'base64'));
 RESET pg_pprof.max_input_bytes;
 -- A profile with no sample types at all.
 SELECT profile_from_pprof('\x3200'::bytea);

@@ -1,14 +1,15 @@
 -- profile_stacks: distinct stacks, root first, non-zero self values.
-\getenv abs_srcdir PG_ABS_SRCDIR
-\set cpu1 :abs_srcdir '/examples/cpu_1.pb.gz'
-\set mutex :abs_srcdir '/examples/mutex.pb.gz'
+-- Input files are read on the client side (psql runs base64), so the server
+-- needs no access to the checkout.
+\set cpu1 `base64 -w0 "$PG_ABS_SRCDIR"/../examples/cpu_1.pb.gz`
+\set mutex `base64 -w0 "$PG_ABS_SRCDIR"/../examples/mutex.pb.gz`
 SET client_min_messages = warning;
 
 CREATE TEMP TABLE s AS
-SELECT * FROM profile_stacks(profile_from_pprof(pg_read_binary_file(:'cpu1')));
+SELECT * FROM profile_stacks(profile_from_pprof(decode(:'cpu1', 'base64')));
 
 -- Stacks sum to the total, are distinct, and none has a zero value.
-SELECT sum(value) = profile_total(profile_from_pprof(pg_read_binary_file(:'cpu1'))) AS sums_to_total,
+SELECT sum(value) = profile_total(profile_from_pprof(decode(:'cpu1', 'base64'))) AS sums_to_total,
        count(*) = count(DISTINCT stack) AS distinct_stacks,
        bool_and(value <> 0) AS no_zero
 FROM s;
@@ -20,6 +21,6 @@ FROM s;
 
 -- The mutex profile's contention stacks.
 SELECT stack[cardinality(stack) - 1:cardinality(stack)] AS leaf_frames, value > 0 AS positive
-FROM profile_stacks(profile_from_pprof(pg_read_binary_file(:'mutex'), 'contentions'))
+FROM profile_stacks(profile_from_pprof(decode(:'mutex', 'base64'), 'contentions'))
 WHERE 'main.updateInventory' = ANY (stack)
 ORDER BY 1 LIMIT 3;

@@ -1,172 +1,70 @@
 -- flamegraph, flamegraph_diff and profile_top on the committed examples.
-\getenv abs_srcdir PG_ABS_SRCDIR
-\set cpu1 :abs_srcdir '/examples/cpu_1.pb.gz'
-\set cpu2 :abs_srcdir '/examples/cpu_2.pb.gz'
-\set mutex :abs_srcdir '/examples/mutex.pb.gz'
+-- Input files are read on the client side (psql runs base64), so the server
+-- needs no access to the checkout.
+\set cpu1 `base64 -w0 "$PG_ABS_SRCDIR"/../examples/cpu_1.pb.gz`
+\set cpu2 `base64 -w0 "$PG_ABS_SRCDIR"/../examples/cpu_2.pb.gz`
+\set mutex `base64 -w0 "$PG_ABS_SRCDIR"/../examples/mutex.pb.gz`
 SET client_min_messages = warning;
+
 CREATE TEMP TABLE v AS
-SELECT profile_from_pprof(pg_read_binary_file(:'cpu1')) AS a,
-       profile_from_pprof(pg_read_binary_file(:'cpu2')) AS b,
-       profile_from_pprof(pg_read_binary_file(:'mutex'), 'delay') AS lock;
+SELECT profile_from_pprof(decode(:'cpu1', 'base64')) AS a,
+       profile_from_pprof(decode(:'cpu2', 'base64')) AS b,
+       profile_from_pprof(decode(:'mutex', 'base64'), 'delay') AS lock;
+
 -- The column names Grafana matches, case-sensitively.
 SELECT proname, array_to_string(proargnames, ', ') AS columns FROM pg_proc
 WHERE proname IN ('flamegraph', 'flamegraph_diff', 'profile_top') ORDER BY 1;
-     proname     |                                      columns                                      
------------------+-----------------------------------------------------------------------------------
- flamegraph      | p, max_nodes, focus, ignore, hide, level, value, self, label
- flamegraph_diff | baseline, comparison, max_nodes, level, value, self, label, valueRight, selfRight
- profile_top     | p, n, function, self, total
-(3 rows)
 
 -- Shape: one root first, labelled total, holding the profile total.
 SELECT level, label, value = (SELECT profile_total(a) FROM v) AS root_is_total
 FROM flamegraph((SELECT a FROM v)) LIMIT 1;
- level | label | root_is_total 
--------+-------+---------------
-     0 | total | t
-(1 row)
-
 SELECT count(*) FILTER (WHERE level = 0) AS roots FROM flamegraph((SELECT a FROM v));
- roots 
--------
-     1
-(1 row)
-
 -- A small profile, whole: the mutex delay tree.
 SELECT level, value, self, label FROM flamegraph((SELECT lock FROM v), 0)
 WHERE level <= 3;
- level |   value   |   self    |         label         
--------+-----------+-----------+-----------------------
-     0 | 481720431 |         0 | total
-     1 | 481720431 |         0 | main.writeMutex.func1
-     2 | 435833712 |         0 | main.flushLog
-     3 | 435833712 | 435833712 | sync.(*Mutex).Unlock
-     2 |   8865580 |         0 | main.recordMetric
-     3 |   8865580 |   8865580 | sync.(*Mutex).Unlock
-     2 |  37021139 |         0 | main.updateInventory
-     3 |  37021139 |  37021139 | sync.(*Mutex).Unlock
-(8 rows)
 
 -- Truncation keeps the total and folds small children into "other".
 SELECT count(*) <= 2 * 10 + 1 AS bounded,
        max(value) FILTER (WHERE level = 0) = (SELECT profile_total(a) FROM v) AS total_kept,
        count(*) FILTER (WHERE label = 'other') > 0 AS has_other
 FROM flamegraph((SELECT a FROM v), 10);
- bounded | total_kept | has_other 
----------+------------+-----------
- t       | t          | t
-(1 row)
-
 SELECT count(*) = (SELECT (profile_info(a)->>'nodes')::int + 1 FROM v) AS untruncated_rows
 FROM flamegraph((SELECT a FROM v), 0);
- untruncated_rows 
-------------------
- t
-(1 row)
-
 SELECT count(*) FROM flamegraph((SELECT a FROM v), NULL) f
 WHERE f.label = 'other';
- count 
--------
-     0
-(1 row)
 
 -- Filters.
 SELECT bool_and(label <> 'main.fib' OR level = 0) AS hidden
 FROM flamegraph((SELECT a FROM v), 0, hide => 'main\.fib');
- hidden 
---------
- t
-(1 row)
-
 SELECT max(value) FILTER (WHERE level = 0) =
        (SELECT sum(value) FROM profile_stacks((SELECT a FROM v)) WHERE 'main.fib' = ANY (stack)) AS focus_total
 FROM flamegraph((SELECT a FROM v), 0, focus => 'main\.fib');
- focus_total 
--------------
- t
-(1 row)
-
 SELECT max(value) FILTER (WHERE level = 0) =
        (SELECT sum(value) FROM profile_stacks((SELECT a FROM v))
         WHERE NOT stack && ARRAY['main.fib']) AS ignore_total
 FROM flamegraph((SELECT a FROM v), 0, ignore => '^main\.fib$');
- ignore_total 
---------------
- t
-(1 row)
-
 SELECT count(*) FROM flamegraph((SELECT a FROM v), 0, focus => 'no such function');
- count 
--------
-     1
-(1 row)
-
 SELECT count(*) FROM flamegraph((SELECT a FROM v), 0, focus => '(');
-ERROR:  invalid regular expression: parentheses () not balanced
 -- No data (NULL): a single zero root row, since the panel breaks on an empty frame.
 SELECT * FROM flamegraph(NULL);
- level | value | self | label 
--------+-------+------+-------
-     0 |     0 |    0 | total
-(1 row)
-
 SELECT * FROM flamegraph_diff(NULL, NULL);
- level | value | self | label | valueRight | selfRight 
--------+-------+------+-------+------------+-----------
-     0 |     0 |    0 | total |          0 |         0
-(1 row)
-
 SELECT count(*) FROM flamegraph((SELECT a FROM v), -1);
-ERROR:  max_nodes must not be negative
+
 -- Diff: both sides in one tree, 0 where a side lacks a node.
 SELECT level, label,
        value = (SELECT profile_total(a) FROM v) AS left_total,
        "valueRight" = (SELECT profile_total(b) FROM v) AS right_total
 FROM flamegraph_diff((SELECT a FROM v), (SELECT b FROM v)) LIMIT 1;
- level | label | left_total | right_total 
--------+-------+------------+-------------
-     0 | total | t          | t
-(1 row)
-
 SELECT count(*) FILTER (WHERE value = 0 AND "valueRight" <> 0) > 0 AS only_right,
        count(*) FILTER (WHERE value <> 0 AND "valueRight" = 0) > 0 AS only_left
 FROM flamegraph_diff((SELECT a FROM v), (SELECT b FROM v), 0);
- only_right | only_left 
-------------+-----------
- t          | t
-(1 row)
-
 SELECT sum(self) = 0 AS empty_left, sum("selfRight") = (SELECT profile_total(b) FROM v) AS right_side
 FROM flamegraph_diff(NULL, (SELECT b FROM v), 0);
- empty_left | right_side 
-------------+------------
- t          | t
-(1 row)
-
 SELECT count(*) FROM flamegraph_diff((SELECT a FROM v), (SELECT lock FROM v));
-ERROR:  cannot merge profiles of sample type cpu/nanoseconds and delay/nanoseconds
-DETAIL:  Merge only profiles of one sample type and unit.
+
 -- Top: ordered by self, then name; total counts recursion once.
 SELECT function, self, total FROM profile_top((SELECT lock FROM v), 3);
-       function       |   self    |   total   
-----------------------+-----------+-----------
- sync.(*Mutex).Unlock | 481720431 | 481720431
- main.flushLog        |         0 | 435833712
- main.recordMetric    |         0 |   8865580
-(3 rows)
-
 SELECT function, self <= total AS self_within_total FROM profile_top((SELECT a FROM v), 5)
 WHERE function = 'main.fib';
- function | self_within_total 
-----------+-------------------
- main.fib | t
-(1 row)
-
 SELECT count(*) = (SELECT count(*) FROM profile_top((SELECT a FROM v), 0)) AS null_means_all
 FROM profile_top((SELECT a FROM v), NULL);
- null_means_all 
-----------------
- t
-(1 row)
-
