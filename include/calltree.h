@@ -10,7 +10,7 @@
 #ifndef CALLTREE_H
 #define CALLTREE_H
 
-#include "pp_core.h"
+#include "profile_meta.h"
 
 #define CALLTREE_ROOT 0
 #define CALLTREE_NONE UINT32_MAX
@@ -45,20 +45,6 @@ typedef struct SymbolTable
 	uint32_t   *file_of;		/* per symbol: file id + 1, 0 = none */
 	uint32_t	file_of_capacity;
 } SymbolTable;
-
-/* What a profile records besides its tree. */
-typedef struct ProfileMeta
-{
-	char	   *sample_type;	/* NUL-terminated, never NULL */
-	char	   *sample_unit;
-	char	   *period_type;
-	char	   *period_unit;
-	int64_t		period;
-	int64_t		start_ns;		/* earliest time_nanos, 0 if unknown */
-	int64_t		end_ns;			/* latest time_nanos + duration */
-	int64_t		duration_ns;	/* summed duration_nanos */
-	int64_t		profile_count;	/* how many source profiles were merged */
-} ProfileMeta;
 
 /* One call-tree node. */
 typedef struct CallTreeNode
@@ -102,9 +88,6 @@ extern uint32_t symtab_intern(SymbolTable *st, const char *name, size_t name_len
 
 extern void symtab_set_file(SymbolTable *st, uint32_t id, const char *file, size_t file_len);
 
-extern void profile_meta_init(ProfileMeta *meta);
-extern char *pp_strndup(const char *s, size_t len);
-
 extern CallTree *calltree_create(SymbolTable *symbols);
 extern void calltree_reserve(CallTree *tree, uint32_t nodes);
 extern uint32_t calltree_child(CallTree *tree, uint32_t parent, uint32_t symbol);
@@ -130,7 +113,11 @@ extern void calltree_sorted_children(const CallTree *tree, const uint32_t *rank,
 extern uint32_t *calltree_symbol_ranks(const CallTree *tree);
 extern uint32_t *interner_ranks(const StringInterner *in);
 
-/* Compare two byte strings in byte order, shorter first on a common prefix. */
-extern int	bytes_compare(const char *a, size_t alen, const char *b, size_t blen);
+/*
+ * Check the tree's structure (parent links, child lists and counts, symbol
+ * ids, the edge hash) and raise PP_ERR_INTERNAL if it is broken.  Costs a
+ * walk of the tree: callers use it under USE_ASSERT_CHECKING.
+ */
+extern void calltree_check_invariants(const CallTree *tree);
 
 #endif							/* CALLTREE_H */

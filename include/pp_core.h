@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* What went wrong; the server maps each kind to a SQLSTATE. */
 typedef enum PPErrorKind
@@ -29,9 +30,32 @@ typedef enum PPErrorKind
 	PP_ERR_INTERNAL				/* cannot happen (XX000) */
 } PPErrorKind;
 
-/* Raise an error; never returns.  detail may be NULL. */
-extern void pp_error(PPErrorKind kind, const char *detail, const char *fmt,...)
-			__attribute__((format(printf, 3, 4), noreturn));
+/*
+ * Raise an error with a detail (a full sentence about this case) and a hint
+ * (what the user can do); either may be NULL.  Never returns.  The message
+ * is PostgreSQL's primary message: lower case, no period.
+ */
+extern void pp_error_ext(PPErrorKind kind, const char *detail, const char *hint,
+						 const char *fmt,...)
+			__attribute__((format(printf, 4, 5), noreturn));
+
+/* Raise an error with a message only. */
+#define pp_error(kind, ...) pp_error_ext((kind), NULL, NULL, __VA_ARGS__)
+
+/* Report a failed pp_assert; never returns. */
+extern void pp_assert_failed(const char *condition, const char *file, int line)
+			__attribute__((noreturn));
+
+/*
+ * An assertion on the cores' own invariants, checked in builds with
+ * USE_ASSERT_CHECKING (as PostgreSQL's Assert) and compiled out otherwise.
+ */
+#ifdef USE_ASSERT_CHECKING
+#define pp_assert(condition) \
+	((condition) ? (void) 0 : pp_assert_failed(#condition, __FILE__, __LINE__))
+#else
+#define pp_assert(condition) ((void) 0)
+#endif
 
 /* Allocate size bytes (never returns NULL). */
 extern void *pp_alloc(size_t size);
@@ -55,7 +79,7 @@ pp_mul_size(size_t a, size_t b)
 	size_t		r;
 
 	if (__builtin_mul_overflow(a, b, &r))
-		pp_error(PP_ERR_LIMIT, NULL, "requested allocation size overflows");
+		pp_error(PP_ERR_LIMIT, "requested allocation size overflows");
 	return r;
 }
 
@@ -73,8 +97,38 @@ pp_add_int64(int64_t a, int64_t b)
 	int64_t		r;
 
 	if (__builtin_add_overflow(a, b, &r))
-		pp_error(PP_ERR_OVERFLOW, NULL, "profile value sum is out of range for type bigint");
+		pp_error(PP_ERR_OVERFLOW, "profile value sum is out of range for type bigint");
 	return r;
+}
+
+/* Copy len bytes into a new NUL-terminated string. */
+static inline char *
+pp_strndup(const char *s, size_t len)
+{
+	char	   *r = (char *) pp_alloc(len + 1);
+
+	if (len > 0)
+		memcpy(r, s, len);
+	r[len] = '\0';
+	return r;
+}
+
+/* Compare two byte strings in byte order, shorter first on a common prefix. */
+static inline int
+bytes_compare(const char *a, size_t alen, const char *b, size_t blen)
+{
+	int			c = (alen == 0 || blen == 0) ? 0 : memcmp(a, b, alen < blen ? alen : blen);
+
+	if (c != 0)
+		return c;
+	return (alen > blen) - (alen < blen);
+}
+
+/* |v| as an unsigned magnitude (no overflow for INT64_MIN). */
+static inline uint64_t
+pp_magnitude(int64_t v)
+{
+	return v < 0 ? (uint64_t) 0 - (uint64_t) v : (uint64_t) v;
 }
 
 #endif							/* PP_CORE_H */

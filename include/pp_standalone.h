@@ -33,6 +33,7 @@ typedef struct PPStandaloneError
 	PPErrorKind kind;
 	char		message[1024];
 	char		detail[1024];	/* empty when none was given */
+	char		hint[1024];		/* empty when none was given */
 } PPStandaloneError;
 
 /* Default cap on live allocated bytes (1 GiB). */

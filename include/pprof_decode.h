@@ -5,7 +5,8 @@
  * pprof_open() inflates, unpacks and validates a pprof file, and resolves
  * every location into its function-level frames (inlined frames expanded,
  * drop_frames/keep_frames applied as pprof applies them on load).  Trees
- * are then built per sample type, or per sample type and label combination.
+ * are then built per sample type here, or per sample type and label
+ * combination by pprof_split.c.
  */
 #ifndef PPROF_DECODE_H
 #define PPROF_DECODE_H
@@ -13,6 +14,8 @@
 #include "calltree.h"
 
 struct Pprof__Profile;
+struct Pprof__Sample;
+struct IdMap;
 
 /*
  * Decides whether a frame is dropped: the function name (simplified as pprof
@@ -30,14 +33,6 @@ typedef struct PprofOptions
 	void	   *drop_frame_arg;
 } PprofOptions;
 
-/* A hash map from non-zero uint64 ids to dense indexes. */
-typedef struct IdMap
-{
-	uint64_t   *keys;			/* 0 = empty */
-	uint32_t   *values;
-	uint32_t	mask;
-} IdMap;
-
 /* A decoded pprof file with every location resolved to frames. */
 typedef struct PprofFile
 {
@@ -54,19 +49,12 @@ typedef struct PprofFile
 	uint8_t    *loc_prune;		/* PPROF_PRUNE_* flags */
 	bool		has_pruning;	/* some location matched drop_frames */
 	uint32_t   *frames;
-	IdMap		locations;		/* location id -> location index */
+	struct IdMap *locations;	/* location id -> location index */
 	/* scratch for one sample's stack */
 	uint32_t   *stack;
 	uint32_t	stack_capacity;
 	uint32_t	max_stack_depth;
 } PprofFile;
-
-/* One label combination of pprof_split, with its trees per sample type. */
-typedef struct PprofGroup
-{
-	char	   *labels_json;	/* a JSON object, e.g. {"endpoint": "/api"} */
-	CallTree  **trees;			/* one per sample type */
-} PprofGroup;
 
 /* Inflate if gzip, unpack, validate and resolve locations. */
 extern PprofFile *pprof_open(const uint8_t *data, size_t len, const PprofOptions *options);
@@ -82,10 +70,16 @@ extern int	pprof_find_sample_type(const PprofFile *file, const char *name);
 extern CallTree *pprof_build_tree(PprofFile *file, int type_index);
 
 /*
- * Split by the values of the given label keys: one group per distinct
- * combination seen, in order of first appearance; with no keys, one group.
+ * The root-first frames of one sample of the file, with drop_frames
+ * applied: returns the depth, and the frames are in file->stack.  Raises
+ * PP_ERR_LIMIT past the configured maximum depth.
  */
-extern PprofGroup *pprof_build_groups(PprofFile *file, const char *const *keys,
-									  int key_count, uint32_t *group_count);
+extern uint32_t pprof_sample_stack(PprofFile *file, const struct Pprof__Sample *sample);
+
+/* The metadata of one sample type of the file. */
+extern ProfileMeta pprof_type_meta(const PprofFile *file, int type_index);
+
+/* A node count to size a tree of the file with (capped against hostile counts). */
+extern uint32_t pprof_estimate_nodes(const PprofFile *file);
 
 #endif							/* PPROF_DECODE_H */

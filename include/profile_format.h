@@ -61,6 +61,7 @@ typedef struct ProfileView
 	uint32_t   *node_symbol;
 	int64_t    *node_self;
 	size_t		stored_bytes;	/* size of the stored value */
+	uint8_t		format_version; /* of the stored value */
 	uint8_t    *owned_body;		/* the decompressed body, if allocated */
 } ProfileView;
 
@@ -97,6 +98,16 @@ extern void profile_decode(const uint8_t *data, size_t len, const ProfileLimits 
 extern void profile_decode_into_tree(const uint8_t *data, size_t len,
 									 const ProfileLimits *limits, ProfileView *view,
 									 CallTree *tree, SymbolCache *cache);
+
+/*
+ * The body of stored bytes, decompressed when it is compressed, with the
+ * header checked but not the sections (for comparing and hashing values
+ * that were validated when they were stored).  *owned is the allocation to
+ * free, or NULL when the body points into data.  Raises PP_ERR_CORRUPT.
+ */
+extern const uint8_t *profile_stored_body(const uint8_t *data, size_t len,
+										  const ProfileLimits *limits, size_t *body_len,
+										  uint8_t **owned);
 
 /* Free what decoding allocated for a view. */
 extern void profile_view_free(ProfileView *view);

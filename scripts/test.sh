@@ -5,7 +5,11 @@
 # private cluster (scripts/lib.sh), stages the input files where the server
 # can read them, then runs every suite and exits non-zero if any fails.
 # Suites:
+#   regress-assert  pg_regress against a build with -DUSE_ASSERT_CHECKING
+#              (Debian's server is not an assert build; the extension's own
+#              Asserts and call-tree invariant checks run)
 #   regress    pg_regress tests in test/sql/ and test/expected/
+#   symbols    every C function any script in sql/ names is exported
 #   oracle     every sample type of every example and corpus file against
 #              Google's pprof library (test/oracle.sh)
 #   roundtrip  pg_dump/pg_restore, COPY BINARY and hostile COPY input
@@ -26,8 +30,11 @@ source "$(dirname "$0")/lib.sh"
 cd "$PP_ROOT"
 
 pp_install_deps || exit 1
-PG_PPROF_WERROR=1 pp_build || { pp_say "build failed"; exit 1; }
 pp_start_cluster || { pp_say "could not start the cluster"; exit 1; }
+# The cluster outlives a run (it lives under /var/tmp): start from an empty database.
+pp_psql -d postgres -qc "DROP DATABASE IF EXISTS $PP_DB WITH (FORCE)" -c "CREATE DATABASE $PP_DB" ||
+	{ pp_say "could not recreate database $PP_DB"; exit 1; }
+rm -rf "$PP_STATE/tmp"
 pp_stage_inputs || { pp_say "could not stage the input files"; exit 1; }
 pp_export_pgenv
 export PP_CLUSTER_READY=1
@@ -64,7 +71,26 @@ regress() {
 	return $rc
 }
 
+# Build and install the extension: with assertions on (PG_PPROF_CFLAGS), or
+# the normal build.  make clean first, since PGXS does not track flags.
+build_variant() {
+	make -s -C "$PP_ROOT" clean PG_CONFIG=/usr/bin/pg_config >/dev/null
+	PG_PPROF_WERROR=1 PG_PPROF_CFLAGS=${1:-} pp_build
+}
+
+# pg_regress on the assert build, then back to the normal build.
+regress_assert() {
+	local rc
+	build_variant -DUSE_ASSERT_CHECKING || { echo "assert build failed"; return 1; }
+	regress; rc=$?
+	build_variant || { echo "normal build failed"; return 1; }
+	return $rc
+}
+
+run_suite regress-assert regress_assert
+[ -f "$PP_ROOT/pg_pprof.so" ] || { pp_say "build failed"; exit 1; }
 run_suite regress regress
+run_suite symbols bash test/symbols.sh
 run_suite oracle bash test/oracle.sh
 run_suite roundtrip bash test/roundtrip.sh
 [ -f test/flamegraph.sh ] && run_suite flamegraph bash test/flamegraph.sh

@@ -9,3 +9,68 @@ CREATE FUNCTION profile_diff_to_svg(baseline profile, comparison profile, title 
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
 COMMENT ON FUNCTION profile_diff_to_svg(profile, profile, text, int, int) IS
 	'a standalone differential SVG flame graph: red where the comparison''s share grew, blue where it shrank';
+
+-- Equality, order and hashing -----------------------------------------------
+-- Two profiles are equal when their decompressed bodies are: the body is
+-- canonical, while the stored bytes also depend on the zstd level and
+-- version.  The order is a total order on bodies (for btree, DISTINCT and
+-- sorting); it means nothing about the profiles.  The hash is unkeyed, the
+-- same in every backend, as hash joins and hash partitioning need.
+
+CREATE FUNCTION profile_eq(profile, profile) RETURNS boolean
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION profile_ne(profile, profile) RETURNS boolean
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION profile_lt(profile, profile) RETURNS boolean
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION profile_le(profile, profile) RETURNS boolean
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION profile_gt(profile, profile) RETURNS boolean
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION profile_ge(profile, profile) RETURNS boolean
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION profile_cmp(profile, profile) RETURNS integer
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION profile_hash(profile) RETURNS integer
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION profile_hash_extended(profile, bigint) RETURNS bigint
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE OPERATOR = (
+	LEFTARG = profile, RIGHTARG = profile, FUNCTION = profile_eq,
+	COMMUTATOR = =, NEGATOR = <>, RESTRICT = eqsel, JOIN = eqjoinsel,
+	HASHES, MERGES
+);
+CREATE OPERATOR <> (
+	LEFTARG = profile, RIGHTARG = profile, FUNCTION = profile_ne,
+	COMMUTATOR = <>, NEGATOR = =, RESTRICT = neqsel, JOIN = neqjoinsel
+);
+CREATE OPERATOR < (
+	LEFTARG = profile, RIGHTARG = profile, FUNCTION = profile_lt,
+	COMMUTATOR = >, NEGATOR = >=, RESTRICT = scalarltsel, JOIN = scalarltjoinsel
+);
+CREATE OPERATOR <= (
+	LEFTARG = profile, RIGHTARG = profile, FUNCTION = profile_le,
+	COMMUTATOR = >=, NEGATOR = >, RESTRICT = scalarlesel, JOIN = scalarlejoinsel
+);
+CREATE OPERATOR > (
+	LEFTARG = profile, RIGHTARG = profile, FUNCTION = profile_gt,
+	COMMUTATOR = <, NEGATOR = <=, RESTRICT = scalargtsel, JOIN = scalargtjoinsel
+);
+CREATE OPERATOR >= (
+	LEFTARG = profile, RIGHTARG = profile, FUNCTION = profile_ge,
+	COMMUTATOR = <=, NEGATOR = <, RESTRICT = scalargesel, JOIN = scalargejoinsel
+);
+
+CREATE OPERATOR CLASS profile_ops DEFAULT FOR TYPE profile USING btree AS
+	OPERATOR 1 <,
+	OPERATOR 2 <=,
+	OPERATOR 3 =,
+	OPERATOR 4 >=,
+	OPERATOR 5 >,
+	FUNCTION 1 profile_cmp(profile, profile);
+
+CREATE OPERATOR CLASS profile_hash_ops DEFAULT FOR TYPE profile USING hash AS
+	OPERATOR 1 =,
+	FUNCTION 1 profile_hash(profile),
+	FUNCTION 2 profile_hash_extended(profile, bigint);

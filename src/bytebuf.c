@@ -24,7 +24,7 @@ bytebuf_reserve(ByteBuf *buf, size_t extra)
 	size_t		need;
 
 	if (__builtin_add_overflow(buf->len, extra, &need))
-		pp_error(PP_ERR_LIMIT, NULL, "buffer size overflows");
+		pp_error(PP_ERR_LIMIT, "buffer size overflows");
 	if (need <= buf->cap)
 		return;
 	while (buf->cap < need)
@@ -74,7 +74,7 @@ reader_init(ByteReader *r, const void *data, size_t len,
 void
 reader_fail(const ByteReader *r, const char *problem)
 {
-	pp_error(r->error_kind, NULL, "%s: %s", r->what, problem);
+	pp_error(r->error_kind, "%s: %s", r->what, problem);
 }
 
 /* Read a multi-byte varint, rejecting truncated or over-long encodings. */

@@ -45,29 +45,6 @@ hash_edge(uint32_t parent, uint32_t symbol)
 	return (uint32_t) k;
 }
 
-/* Compare two byte strings in byte order, shorter first on a common prefix. */
-int
-bytes_compare(const char *a, size_t alen, const char *b, size_t blen)
-{
-	int			c = memcmp(a, b, alen < blen ? alen : blen);
-
-	if (c != 0)
-		return c;
-	return (alen > blen) - (alen < blen);
-}
-
-/* Copy len bytes into a new NUL-terminated string. */
-char *
-pp_strndup(const char *s, size_t len)
-{
-	char	   *r = pp_alloc(len + 1);
-
-	if (len > 0)
-		memcpy(r, s, len);
-	r[len] = '\0';
-	return r;
-}
-
 /* Start an empty interner. */
 void
 interner_init(StringInterner *in)
@@ -162,7 +139,7 @@ interner_intern(StringInterner *in, const char *s, size_t len)
 		i = (i + 1) & in->slot_mask;
 	}
 	if (len > UINT32_MAX || in->count >= MAX_TABLE_ENTRIES)
-		pp_error(PP_ERR_LIMIT, NULL, "too many or too long strings in one profile");
+		pp_error(PP_ERR_LIMIT, "too many or too long strings in one profile");
 	if (in->count == in->capacity)
 	{
 		in->capacity *= 2;
@@ -221,17 +198,6 @@ symtab_set_file(SymbolTable *st, uint32_t id, const char *file, size_t file_len)
 		st->file_of[id] = interner_intern(&st->files, file, file_len) + 1;
 }
 
-/* Fill in empty metadata. */
-void
-profile_meta_init(ProfileMeta *meta)
-{
-	memset(meta, 0, sizeof(*meta));
-	meta->sample_type = pp_strndup("", 0);
-	meta->sample_unit = meta->sample_type;
-	meta->period_type = meta->sample_type;
-	meta->period_unit = meta->sample_type;
-}
-
 /* Create a tree holding only its root. */
 CallTree *
 calltree_create(SymbolTable *symbols)
@@ -265,7 +231,7 @@ calltree_rehash(CallTree *tree, size_t min_slots)
 	while (size < min_slots)
 		size *= 2;
 	if (size > ((size_t) 1 << 32))
-		pp_error(PP_ERR_LIMIT, NULL, "call tree has too many nodes");
+		pp_error(PP_ERR_LIMIT, "call tree has too many nodes");
 	new_mask = (uint32_t) (size - 1);
 	slots = pp_alloc0(pp_mul_size(size, sizeof(CallTreeSlot)));
 	for (uint32_t n = 1; n < tree->count; n++)
@@ -343,7 +309,7 @@ calltree_child(CallTree *tree, uint32_t parent, uint32_t symbol)
 		i = (i + 1) & tree->slot_mask;
 	}
 	if (tree->count >= MAX_TABLE_ENTRIES)
-		pp_error(PP_ERR_LIMIT, NULL, "call tree has too many nodes");
+		pp_error(PP_ERR_LIMIT, "call tree has too many nodes");
 	if (tree->count == tree->capacity)
 	{
 		tree->capacity *= 2;
@@ -536,4 +502,68 @@ uint32_t *
 calltree_symbol_ranks(const CallTree *tree)
 {
 	return interner_ranks(&tree->symbols->names);
+}
+
+/* The child of parent for symbol through the edge hash alone, or CALLTREE_NONE. */
+static uint32_t
+hash_find_child(const CallTree *tree, uint32_t parent, uint32_t symbol)
+{
+	uint32_t	i = hash_edge(parent, symbol) & tree->slot_mask;
+
+	while (tree->slots[i].node != 0)
+	{
+		if (tree->slots[i].parent == parent && tree->slots[i].symbol == symbol)
+			return tree->slots[i].node;
+		i = (i + 1) & tree->slot_mask;
+	}
+	return CALLTREE_NONE;
+}
+
+/* Raise an internal error for a broken tree invariant. */
+static void
+broken(const char *what, uint32_t node)
+{
+	pp_error(PP_ERR_INTERNAL, "call tree invariant broken at node %u: %s", node, what);
+}
+
+/* Check the tree's structure (see calltree.h). */
+void
+calltree_check_invariants(const CallTree *tree)
+{
+	uint32_t   *children = pp_alloc0(pp_mul_size(tree->count, sizeof(uint32_t)));
+	uint32_t	nsym = tree->symbols->names.count;
+
+	if (tree->count == 0 || tree->count > tree->capacity)
+		broken("node count outside 1 .. capacity", 0);
+	if (tree->nodes[CALLTREE_ROOT].parent != CALLTREE_NONE ||
+		tree->nodes[CALLTREE_ROOT].symbol != CALLTREE_NONE)
+		broken("the root has a parent or a symbol", 0);
+	for (uint32_t n = 1; n < tree->count; n++)
+	{
+		const CallTreeNode *node = &tree->nodes[n];
+
+		if (node->parent >= n)
+			broken("a parent comes after its child", n);
+		if (node->symbol >= nsym)
+			broken("symbol id out of range", n);
+		children[node->parent]++;
+		if (!tree->slots_stale && hash_find_child(tree, node->parent, node->symbol) != n)
+			broken("the edge hash does not find the node", n);
+		if ((n & 0xffff) == 0xffff)
+			pp_check_interrupts();
+	}
+	for (uint32_t n = 0; n < tree->count; n++)
+	{
+		uint32_t	listed = 0;
+
+		for (uint32_t c = tree->nodes[n].first_child; c != CALLTREE_NONE;
+			 c = tree->nodes[c].next_sibling)
+		{
+			if (c >= tree->count || tree->nodes[c].parent != n || ++listed > children[n])
+				broken("a child list holds a node of another parent", n);
+		}
+		if (listed != children[n] || tree->nodes[n].child_count != children[n])
+			broken("child count differs from the child list", n);
+	}
+	pp_free(children);
 }

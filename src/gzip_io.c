@@ -41,7 +41,7 @@ gunzip(const uint8_t *data, size_t len, size_t max_bytes, size_t *out_len)
 	zs.zalloc = zlib_alloc;
 	zs.zfree = zlib_free;
 	if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK)
-		pp_error(PP_ERR_INTERNAL, NULL, "could not initialise zlib");
+		pp_error(PP_ERR_INTERNAL, "could not initialise zlib");
 	bytebuf_init(&out, len * 4 < max_bytes ? len * 4 : max_bytes);
 	zs.next_in = (Bytef *) data;
 	zs.avail_in = (uInt) (len > UINT32_MAX ? UINT32_MAX : len);
@@ -52,7 +52,7 @@ gunzip(const uint8_t *data, size_t len, size_t max_bytes, size_t *out_len)
 			if (out.len >= max_bytes)
 			{
 				inflateEnd(&zs);
-				pp_error(PP_ERR_LIMIT,
+				pp_error_ext(PP_ERR_LIMIT, NULL,
 						 "Raise pg_pprof.max_input_bytes to accept larger profiles.",
 						 "decompressed pprof exceeds pg_pprof.max_input_bytes (%zu bytes)",
 						 max_bytes);
@@ -69,7 +69,7 @@ gunzip(const uint8_t *data, size_t len, size_t max_bytes, size_t *out_len)
 		if (out.len > max_bytes)
 		{
 			inflateEnd(&zs);
-			pp_error(PP_ERR_LIMIT,
+			pp_error_ext(PP_ERR_LIMIT, NULL,
 					 "Raise pg_pprof.max_input_bytes to accept larger profiles.",
 					 "decompressed pprof exceeds pg_pprof.max_input_bytes (%zu bytes)",
 					 max_bytes);
@@ -79,7 +79,7 @@ gunzip(const uint8_t *data, size_t len, size_t max_bytes, size_t *out_len)
 		if (rc == Z_BUF_ERROR && zs.avail_in == 0)
 		{
 			inflateEnd(&zs);
-			pp_error(PP_ERR_BAD_PPROF, NULL, "invalid pprof: gzip data is truncated");
+			pp_error(PP_ERR_BAD_PPROF, "invalid pprof: gzip data is truncated");
 		}
 		if (rc != Z_OK && rc != Z_BUF_ERROR)
 		{
@@ -88,14 +88,14 @@ gunzip(const uint8_t *data, size_t len, size_t max_bytes, size_t *out_len)
 
 			snprintf(copy, sizeof(copy), "%s", msg);
 			inflateEnd(&zs);
-			pp_error(PP_ERR_BAD_PPROF, NULL, "invalid pprof: gzip data is corrupt: %s", copy);
+			pp_error(PP_ERR_BAD_PPROF, "invalid pprof: gzip data is corrupt: %s", copy);
 		}
 		pp_check_interrupts();
 	}
 	if (zs.avail_in != 0 || zs.total_in != len)
 	{
 		inflateEnd(&zs);
-		pp_error(PP_ERR_BAD_PPROF, NULL, "invalid pprof: unexpected data after the gzip stream");
+		pp_error(PP_ERR_BAD_PPROF, "invalid pprof: unexpected data after the gzip stream");
 	}
 	inflateEnd(&zs);
 	*out_len = out.len;
@@ -114,7 +114,7 @@ gzip_bytes(const uint8_t *data, size_t len, size_t *out_len)
 	zs.zalloc = zlib_alloc;
 	zs.zfree = zlib_free;
 	if (deflateInit2(&zs, 6, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-		pp_error(PP_ERR_INTERNAL, NULL, "could not initialise zlib");
+		pp_error(PP_ERR_INTERNAL, "could not initialise zlib");
 	bytebuf_init(&out, deflateBound(&zs, len) + 64);
 	zs.next_in = (Bytef *) data;
 	zs.avail_in = (uInt) len;
@@ -122,7 +122,7 @@ gzip_bytes(const uint8_t *data, size_t len, size_t *out_len)
 	zs.avail_out = (uInt) out.cap;
 	rc = deflate(&zs, Z_FINISH);
 	if (rc != Z_STREAM_END)
-		pp_error(PP_ERR_INTERNAL, NULL, "gzip compression failed");
+		pp_error(PP_ERR_INTERNAL, "gzip compression failed");
 	out.len = zs.total_out;
 	deflateEnd(&zs);
 	*out_len = out.len;

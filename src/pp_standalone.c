@@ -97,7 +97,7 @@ pp_standalone_kind_name(PPErrorKind kind)
 
 /* Record the error and jump to the innermost handler (abort without one). */
 void
-pp_error(PPErrorKind kind, const char *detail, const char *fmt,...)
+pp_error_ext(PPErrorKind kind, const char *detail, const char *hint, const char *fmt,...)
 {
 	va_list		args;
 
@@ -106,6 +106,7 @@ pp_error(PPErrorKind kind, const char *detail, const char *fmt,...)
 	vsnprintf(last_error.message, sizeof(last_error.message), fmt, args);
 	va_end(args);
 	snprintf(last_error.detail, sizeof(last_error.detail), "%s", detail ? detail : "");
+	snprintf(last_error.hint, sizeof(last_error.hint), "%s", hint ? hint : "");
 	if (current_handler == NULL)
 	{
 		fprintf(stderr, "pp_error (%s) with no handler: %s\n",
@@ -113,6 +114,14 @@ pp_error(PPErrorKind kind, const char *detail, const char *fmt,...)
 		abort();
 	}
 	longjmp(*current_handler, 1);
+}
+
+/* A failed pp_assert: print it and abort, as a failed Assert() does. */
+void
+pp_assert_failed(const char *condition, const char *file, int line)
+{
+	fprintf(stderr, "pp_assert(%s) failed at %s:%d\n", condition, file, line);
+	abort();
 }
 
 /* The header of a payload pointer, checked for sanity. */
@@ -134,8 +143,7 @@ static void
 check_cap(size_t size)
 {
 	if (cap_bytes != 0 && (size > cap_bytes || live_bytes > cap_bytes - size))
-		pp_error(PP_ERR_LIMIT, NULL,
-				 "allocating %zu bytes would exceed the standalone cap of %zu bytes (%zu live)",
+		pp_error(PP_ERR_LIMIT, "allocating %zu bytes would exceed the standalone cap of %zu bytes (%zu live)",
 				 size, cap_bytes, live_bytes);
 }
 
@@ -175,7 +183,7 @@ pp_alloc(size_t size)
 	check_cap(size);
 	b = malloc(sizeof(BlockHeader) + size);
 	if (b == NULL)
-		pp_error(PP_ERR_LIMIT, NULL, "out of memory allocating %zu bytes", size);
+		pp_error(PP_ERR_LIMIT, "out of memory allocating %zu bytes", size);
 	b->h.size = size;
 	b->h.magic = BLOCK_MAGIC;
 	link_block(b);
@@ -212,7 +220,7 @@ pp_realloc(void *ptr, size_t size)
 	if (nb == NULL)
 	{
 		link_block(b);
-		pp_error(PP_ERR_LIMIT, NULL, "out of memory reallocating %zu bytes", size);
+		pp_error(PP_ERR_LIMIT, "out of memory reallocating %zu bytes", size);
 	}
 	nb->h.size = size;
 	link_block(nb);

@@ -49,7 +49,7 @@ read_count(ByteReader *r, const char *what)
 	uint64_t	n = reader_varint(r);
 
 	if (n > reader_remaining(r) || n >= UINT32_MAX)
-		pp_error(PP_ERR_CORRUPT, NULL, "%s: %s count %llu exceeds the data",
+		pp_error(PP_ERR_CORRUPT, "%s: %s count %llu exceeds the data",
 				 r->what, what, (unsigned long long) n);
 	return (uint32_t) n;
 }
@@ -76,11 +76,11 @@ read_string_list(ByteReader *r, PPString **out, const char *what, bool check_utf
 	{
 		list[i].data = (const char *) reader_bytes(r, list[i].len);
 		if (check_utf8 && !utf8_is_clean(list[i].data, list[i].len))
-			pp_error(PP_ERR_CORRUPT, NULL, "%s: %s name %u is not valid UTF-8",
+			pp_error(PP_ERR_CORRUPT, "%s: %s name %u is not valid UTF-8",
 					 r->what, what, i);
 		if (i > 0 && bytes_compare(list[i - 1].data, list[i - 1].len,
 								   list[i].data, list[i].len) >= 0)
-			pp_error(PP_ERR_CORRUPT, NULL, "%s: %s names are not in strictly increasing order",
+			pp_error(PP_ERR_CORRUPT, "%s: %s names are not in strictly increasing order",
 					 r->what, what);
 	}
 	*out = list;
@@ -183,7 +183,7 @@ map_symbols(const ProfileView *view, CallTree *tree, SymbolCache *cache)
 			continue;
 		}
 		if (cache && !utf8_is_clean(name->data, name->len))
-			pp_error(PP_ERR_CORRUPT, NULL, "profile symbols: function name %u is not valid UTF-8", s);
+			pp_error(PP_ERR_CORRUPT, "profile symbols: function name %u is not valid UTF-8", s);
 		sym_map[s] = symtab_intern(st, name->data, name->len,
 								   file ? file->data : NULL, file ? file->len : 0);
 	}
@@ -297,7 +297,7 @@ read_tree(ByteReader *body, ProfileView *view, CallTree *into, SymbolCache *cach
 	if (reader_remaining(&steps) || reader_remaining(&syms) || reader_remaining(&selfs))
 		reader_fail(&r, "trailing bytes in a node stream");
 	if (total != view->total)
-		pp_error(PP_ERR_CORRUPT, NULL, "profile tree: values do not add up to the recorded total");
+		pp_error(PP_ERR_CORRUPT, "profile tree: values do not add up to the recorded total");
 	pp_free(last_sibling);
 	if (path)
 		pp_free(path);
@@ -330,29 +330,87 @@ read_body(ByteReader *r, uint8_t flags, const ProfileLimits *limits, size_t *bod
 	uint8_t    *body;
 	size_t		got;
 
+	/* A length that does not describe the bytes is corruption, not a limit. */
+	if (!(flags & PROFILE_FLAG_ZSTD) && src_len != raw_len)
+		reader_fail(r, "body length does not match the bytes that follow");
+	if ((flags & PROFILE_FLAG_ZSTD) && ZSTD_findFrameCompressedSize(src, src_len) != src_len)
+		reader_fail(r, "compressed body is not exactly one zstd frame");
+	if ((flags & PROFILE_FLAG_ZSTD) && ZSTD_getFrameContentSize(src, src_len) != raw_len)
+		reader_fail(r, "compressed body size does not match its header");
 	if (raw_len > limits->max_body_bytes)
-		pp_error(PP_ERR_LIMIT, "Raise pg_pprof.max_input_bytes to read larger profiles.",
-				 "stored profile body of %llu bytes exceeds pg_pprof.max_input_bytes (%zu)",
-				 (unsigned long long) raw_len, limits->max_body_bytes);
+		pp_error_ext(PP_ERR_LIMIT, NULL, "Raise pg_pprof.max_input_bytes to read larger profiles.",
+					 "stored profile body of %llu bytes exceeds pg_pprof.max_input_bytes (%zu)",
+					 (unsigned long long) raw_len, limits->max_body_bytes);
 	*body_len = (size_t) raw_len;
 	if (!(flags & PROFILE_FLAG_ZSTD))
-	{
-		if (src_len != raw_len)
-			reader_fail(r, "body length does not match");
 		return src;
-	}
-	if (ZSTD_findFrameCompressedSize(src, src_len) != src_len)
-		reader_fail(r, "compressed body is not exactly one zstd frame");
-	if (ZSTD_getFrameContentSize(src, src_len) != raw_len)
-		reader_fail(r, "compressed body size does not match its header");
 	body = pp_alloc(raw_len ? (size_t) raw_len : 1);
 	/* One decompression context per process: creating one per value is slow. */
 	if (dctx == NULL && (dctx = ZSTD_createDCtx()) == NULL)
-		pp_error(PP_ERR_LIMIT, NULL, "out of memory creating a zstd context");
+		pp_error(PP_ERR_LIMIT, "out of memory creating a zstd context");
 	got = ZSTD_decompressDCtx(dctx, body, (size_t) raw_len, src, src_len);
 	if (ZSTD_isError(got) || got != raw_len)
 		reader_fail(r, "compressed body does not decompress");
 	return body;
+}
+
+/* The header of a stored value: the version byte is read already. */
+typedef struct StoredHeader
+{
+	uint8_t		version;
+	uint8_t		flags;
+} StoredHeader;
+
+/*
+ * Version 1: flags byte, varint body length, then the body (one zstd frame
+ * or raw); the body holds META, SYMBOLS and TREE, then optional sections.
+ */
+static const uint8_t *
+read_body_v1(ByteReader *r, const ProfileLimits *limits, size_t *body_len, uint8_t **owned)
+{
+	uint8_t		flags = reader_byte(r);
+	const uint8_t *body;
+
+	if (flags & ~PROFILE_KNOWN_FLAGS)
+		reader_fail(r, "unknown format flags");
+	body = read_body(r, flags, limits, body_len);
+	*owned = (flags & PROFILE_FLAG_ZSTD) ? (uint8_t *) body : NULL;
+	return body;
+}
+
+/* Parse and check a version 1 body; nodes go to view's arrays or into a tree. */
+static void
+decode_body_v1(const uint8_t *raw, size_t raw_len, ProfileView *view, CallTree *into,
+			   SymbolCache *cache)
+{
+	ByteReader	body;
+
+	reader_init(&body, raw, raw_len, PP_ERR_CORRUPT, "profile body");
+	read_meta(&body, view);
+	read_symbols(&body, view, into == NULL || cache == NULL);
+	read_tree(&body, view, into, cache);
+	skip_extensions(&body);
+}
+
+/*
+ * The body of stored bytes, by format version: every version this build
+ * reads has its own path here (as tdigest and hstore keep readers of their
+ * old formats), so a value written by an older release stays readable.
+ */
+static const uint8_t *
+stored_body(ByteReader *r, const ProfileLimits *limits, size_t *body_len, uint8_t **owned,
+			uint8_t *version)
+{
+	*version = reader_byte(r);
+	switch (*version)
+	{
+		case 1:
+			return read_body_v1(r, limits, body_len, owned);
+		default:
+			pp_error(PP_ERR_CORRUPT,
+					 "profile value: unsupported format version %u (this build reads 1 to %u)",
+					 *version, PROFILE_FORMAT_VERSION);
+	}
 }
 
 /* Decode and validate stored bytes; nodes go to view's arrays or into a tree. */
@@ -360,33 +418,34 @@ static void
 decode_stored(const uint8_t *data, size_t len, const ProfileLimits *limits,
 			  ProfileView *view, CallTree *into, SymbolCache *cache)
 {
-	ByteReader	r,
-				body;
-	uint8_t		version,
-				flags;
+	ByteReader	r;
 	const uint8_t *raw;
 	size_t		raw_len;
+	uint8_t		version;
 
 	memset(view, 0, sizeof(*view));
 	view->stored_bytes = len;
 	reader_init(&r, data, len, PP_ERR_CORRUPT, "profile value");
-	version = reader_byte(&r);
-	if (version != PROFILE_FORMAT_VERSION)
-		pp_error(PP_ERR_CORRUPT, NULL,
-				 "profile value: unsupported format version %u (this build reads %u)",
-				 version, PROFILE_FORMAT_VERSION);
-	flags = reader_byte(&r);
-	if (flags & ~PROFILE_KNOWN_FLAGS)
-		reader_fail(&r, "unknown format flags");
-	raw = read_body(&r, flags, limits, &raw_len);
-	if (flags & PROFILE_FLAG_ZSTD)
-		view->owned_body = (uint8_t *) raw;
+	raw = stored_body(&r, limits, &raw_len, &view->owned_body, &version);
+	view->format_version = version;
+	switch (version)
+	{
+		case 1:
+			decode_body_v1(raw, raw_len, view, into, cache);
+			break;
+	}
+}
 
-	reader_init(&body, raw, raw_len, PP_ERR_CORRUPT, "profile body");
-	read_meta(&body, view);
-	read_symbols(&body, view, into == NULL || cache == NULL);
-	read_tree(&body, view, into, cache);
-	skip_extensions(&body);
+/* The body of stored bytes (see profile_format.h). */
+const uint8_t *
+profile_stored_body(const uint8_t *data, size_t len, const ProfileLimits *limits,
+					size_t *body_len, uint8_t **owned)
+{
+	ByteReader	r;
+	uint8_t		version;
+
+	reader_init(&r, data, len, PP_ERR_CORRUPT, "profile value");
+	return stored_body(&r, limits, body_len, owned, &version);
 }
 
 /* Decode and fully validate stored bytes into view. */

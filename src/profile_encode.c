@@ -269,7 +269,7 @@ profile_encode(const CallTree *tree, const ProfileLimits *limits, size_t *out_le
 	pp_free(symbol_index);
 
 	if (body.len > limits->max_body_bytes)
-		pp_error(PP_ERR_LIMIT, "Raise pg_pprof.max_input_bytes to store larger profiles.",
+		pp_error_ext(PP_ERR_LIMIT, NULL, "Raise pg_pprof.max_input_bytes to store larger profiles.",
 				 "profile body of %zu bytes exceeds pg_pprof.max_input_bytes (%zu)",
 				 body.len, limits->max_body_bytes);
 
@@ -282,11 +282,11 @@ profile_encode(const CallTree *tree, const ProfileLimits *limits, size_t *out_le
 	bytebuf_reserve(&out, bound);
 	/* One compression context per process: creating one per value is slow. */
 	if (cctx == NULL && (cctx = ZSTD_createCCtx()) == NULL)
-		pp_error(PP_ERR_LIMIT, NULL, "out of memory creating a zstd context");
+		pp_error(PP_ERR_LIMIT, "out of memory creating a zstd context");
 	zlen = ZSTD_compressCCtx(cctx, out.data + out.len, bound, body.data, body.len,
 							 limits->zstd_level);
 	if (ZSTD_isError(zlen))
-		pp_error(PP_ERR_INTERNAL, NULL, "zstd compression failed: %s", ZSTD_getErrorName(zlen));
+		pp_error(PP_ERR_INTERNAL, "zstd compression failed: %s", ZSTD_getErrorName(zlen));
 	if (zlen < body.len)
 		out.len += zlen;
 	else

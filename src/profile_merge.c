@@ -1,48 +1,13 @@
 /*
  * profile_merge.c
- *	  Merging profiles: metadata rules and tree-into-tree addition.
+ *	  Merging profiles: adding one tree into another, and a running merge of
+ *	  stored values, which the profile_merge aggregate wraps.
  */
 #include "profile_merge.h"
 
-#include <string.h>
-
-/* Fold from's metadata into into's (see profile_merge.h). */
-void
-profile_meta_merge(ProfileMeta *into, const ProfileMeta *from, bool into_empty,
-				   const char *operation)
-{
-	if (into_empty)
-	{
-		*into = *from;
-		into->sample_type = pp_strndup(from->sample_type, strlen(from->sample_type));
-		into->sample_unit = pp_strndup(from->sample_unit, strlen(from->sample_unit));
-		into->period_type = pp_strndup(from->period_type, strlen(from->period_type));
-		into->period_unit = pp_strndup(from->period_unit, strlen(from->period_unit));
-		return;
-	}
-	if (strcmp(into->sample_type, from->sample_type) != 0 ||
-		strcmp(into->sample_unit, from->sample_unit) != 0)
-		pp_error(PP_ERR_MISMATCH, "Use profiles of one sample type and unit.",
-				 "cannot %s profiles of sample type %s/%s and %s/%s", operation,
-				 into->sample_type, into->sample_unit, from->sample_type, from->sample_unit);
-	if (from->start_ns != 0 && (into->start_ns == 0 || from->start_ns < into->start_ns))
-		into->start_ns = from->start_ns;
-	if (from->end_ns > into->end_ns)
-		into->end_ns = from->end_ns;
-	into->duration_ns = pp_add_int64(into->duration_ns, from->duration_ns);
-	into->profile_count = pp_add_int64(into->profile_count, from->profile_count);
-	if (from->period > into->period)
-		into->period = from->period;
-	if (into->period_type[0] == '\0' && from->period_type[0] != '\0')
-	{
-		into->period_type = pp_strndup(from->period_type, strlen(from->period_type));
-		into->period_unit = pp_strndup(from->period_unit, strlen(from->period_unit));
-	}
-}
-
 /* Add every node of src into dst (or into right_self, for diffs). */
 void
-calltree_add_tree(CallTree *dst, const CallTree *src, int64_t *right_self)
+profile_merge_tree(CallTree *dst, const CallTree *src, int64_t *right_self)
 {
 	const StringInterner *names = &src->symbols->names;
 	const SymbolTable *src_syms = src->symbols;
@@ -56,6 +21,8 @@ calltree_add_tree(CallTree *dst, const CallTree *src, int64_t *right_self)
 		sym_map[s] = symtab_intern(dst->symbols, names->strings[s], names->lengths[s],
 								   f ? src_syms->files.strings[f - 1] : NULL,
 								   f ? src_syms->files.lengths[f - 1] : 0);
+		if ((s & 0xfff) == 0xfff)
+			pp_check_interrupts();
 	}
 	calltree_reserve(dst, src->count);
 	/* Parents are created before their children, so one forward pass works. */
@@ -79,4 +46,47 @@ calltree_add_tree(CallTree *dst, const CallTree *src, int64_t *right_self)
 	}
 	pp_free(sym_map);
 	pp_free(node_map);
+}
+
+/* Start an empty merge. */
+void
+profile_merger_init(ProfileMerger *merger)
+{
+	memset(merger, 0, sizeof(*merger));
+	symtab_init(&merger->symbols);
+	merger->tree = calltree_create(&merger->symbols);
+	merger->empty = true;
+}
+
+/* Decode stored bytes straight into the merge (see profile_merge.h). */
+void
+profile_merger_add_stored(ProfileMerger *merger, const uint8_t *data, size_t len,
+						  const ProfileLimits *limits)
+{
+	ProfileView view;
+
+	profile_decode_into_tree(data, len, limits, &view, merger->tree, &merger->names_seen);
+	profile_meta_merge(&merger->tree->meta, &view.meta, merger->empty, "merge");
+	merger->empty = false;
+	profile_view_free(&view);
+}
+
+/* Fold another merge into this one. */
+void
+profile_merger_add_merger(ProfileMerger *merger, const ProfileMerger *other)
+{
+	if (other->empty)
+		return;
+	profile_meta_merge(&merger->tree->meta, &other->tree->meta, merger->empty, "merge");
+	profile_merge_tree(merger->tree, other->tree, NULL);
+	merger->empty = false;
+}
+
+/* Check the merge's tree; for assertion builds. */
+void
+profile_merger_check(const ProfileMerger *merger)
+{
+	calltree_check_invariants(merger->tree);
+	if (merger->empty && merger->tree->count != 1)
+		pp_error(PP_ERR_INTERNAL, "an empty merge holds nodes");
 }

@@ -1,200 +1,383 @@
 /*
  * views.c
- *	  SQL views of a profile: flamegraph() rows for Grafana's Flame Graph
- *	  panel, flamegraph_diff() and profile_top().
+ *	  Views of a call tree: filters, flame-graph rows and the top table.
+ *
+ * Trees here are CallTrees, whose nodes are created parent first, so a
+ * forward pass over node indexes visits parents before children and a
+ * backward pass visits children before parents.  No walk recurses.
  */
-#include "pg_pprof.h"
-#include "flame.h"
+#include "views.h"
+#include "profile_merge.h"
 
-#include "catalog/pg_collation.h"
-#include "funcapi.h"
-#include "miscadmin.h"
-#include "regex/regex.h"
-#include "utils/builtins.h"
-#include "utils/memutils.h"
+#include <stdlib.h>
+#include <string.h>
 
-PG_FUNCTION_INFO_V1(flamegraph);
-PG_FUNCTION_INFO_V1(flamegraph_diff);
-PG_FUNCTION_INFO_V1(profile_top);
+#define FLAME_OTHER "other"
+#define FLAME_ROOT "total"
 
-/* Decode a profile argument straight into a new call tree. */
-static CallTree *
-tree_arg(FunctionCallInfo fcinfo, int argno)
+/* Path state bits in flame_filter. */
+#define PATH_FOCUSED 0x01
+#define PATH_IGNORED 0x02
+
+/*
+ * The dst node that src node i maps to, creating the path down to it; hidden
+ * frames map to their parent's node.  mapped[] caches every answer.
+ */
+static uint32_t
+map_path(const CallTree *src, CallTree *dst, const uint8_t *flags, uint32_t *mapped,
+		 uint32_t *pending, uint32_t i)
 {
-	ProfileView view;
+	uint32_t	npending = 0;
+	uint32_t	start = i;
 
-	return profile_tree_from_datum(PG_GETARG_DATUM(argno), &view);
+	while (mapped[i] == CALLTREE_NONE)
+	{
+		pending[npending++] = i;
+		i = src->nodes[i].parent;
+	}
+	while (npending > 0)
+	{
+		uint32_t	k = pending[--npending];
+		const CallTreeNode *node = &src->nodes[k];
+		uint32_t	parent = mapped[node->parent];
+
+		mapped[k] = (flags[node->symbol] & FLAME_HIDE) ? parent
+			: calltree_child(dst, parent, node->symbol);
+	}
+	return mapped[start];
+}
+
+/* A filtered copy of src, as pprof's -focus/-ignore/-hide (see flame.h). */
+CallTree *
+flame_filter(const CallTree *src, const uint8_t *flags, bool has_focus)
+{
+	CallTree   *dst = calltree_create(src->symbols);
+	uint32_t	count = src->count;
+	uint8_t    *path = pp_alloc0(count);
+	uint32_t   *mapped = pp_alloc_array(count, sizeof(uint32_t));
+	uint32_t   *pending = pp_alloc_array(count, sizeof(uint32_t));
+
+	dst->meta = src->meta;
+	mapped[CALLTREE_ROOT] = CALLTREE_ROOT;
+	for (uint32_t i = 1; i < count; i++)
+	{
+		const CallTreeNode *node = &src->nodes[i];
+		uint8_t		f = flags[node->symbol];
+		uint32_t	d;
+
+		path[i] = path[node->parent] |
+			((f & FLAME_FOCUS) ? PATH_FOCUSED : 0) |
+			((f & FLAME_IGNORE) ? PATH_IGNORED : 0);
+		mapped[i] = CALLTREE_NONE;
+		if (node->self == 0 || (path[i] & PATH_IGNORED) ||
+			(has_focus && !(path[i] & PATH_FOCUSED)))
+			continue;
+		d = map_path(src, dst, flags, mapped, pending, i);
+		/* A sample whose every frame is hidden is dropped, as in pprof. */
+		if (d != CALLTREE_ROOT)
+			dst->nodes[d].self = pp_add_int64(dst->nodes[d].self, node->self);
+		if ((i & 0xffff) == 0xffff)
+			pp_check_interrupts();
+	}
+	pp_free(path);
+	pp_free(mapped);
+	pp_free(pending);
+	return dst;
+}
+
+/* Subtree totals of every node: self plus the totals of its children. */
+static int64_t *
+subtree_totals(const CallTree *tree, const int64_t *self_values)
+{
+	int64_t    *total = pp_alloc_array(tree->count, sizeof(int64_t));
+
+	for (uint32_t n = 0; n < tree->count; n++)
+		total[n] = self_values ? self_values[n] : tree->nodes[n].self;
+	for (uint32_t n = tree->count; n-- > 1;)
+	{
+		uint32_t	p = tree->nodes[n].parent;
+
+		total[p] = pp_add_int64(total[p], total[n]);
+	}
+	return total;
+}
+
+/* The k-th largest of a[0..n) (1-based k), by quickselect; reorders a. */
+static uint64_t
+kth_largest(uint64_t *a, size_t n, size_t k)
+{
+	size_t		lo = 0,
+				hi = n - 1,
+				target = k - 1;
+
+	while (lo < hi)
+	{
+		uint64_t	pivot = a[lo + (hi - lo) / 2];
+		size_t		i = lo,
+					j = hi;
+
+		while (i <= j)
+		{
+			while (a[i] > pivot)
+				i++;
+			while (a[j] < pivot)
+				j--;
+			if (i <= j)
+			{
+				uint64_t	t = a[i];
+
+				a[i] = a[j];
+				a[j] = t;
+				i++;
+				if (j == 0)
+					break;
+				j--;
+			}
+		}
+		if (target <= j)
+			hi = j;
+		else if (target >= i)
+			lo = i;
+		else
+			break;
+	}
+	return a[target];
+}
+
+/* Append a row, growing the array as needed. */
+static void
+push_row(FlameRow **rows, uint32_t *count, uint32_t *capacity, uint32_t level,
+		 int64_t value, int64_t self, int64_t value_right, int64_t self_right,
+		 const char *label, uint32_t label_len)
+{
+	FlameRow   *r;
+
+	if (*count == *capacity)
+	{
+		*capacity *= 2;
+		*rows = pp_realloc(*rows, pp_mul_size(*capacity, sizeof(FlameRow)));
+	}
+	r = &(*rows)[(*count)++];
+	r->level = level;
+	r->value = value;
+	r->self = self;
+	r->value_right = value_right;
+	r->self_right = self_right;
+	r->label = label;
+	r->label_len = label_len;
+}
+
+/* Flame-graph rows in pre-order with byte-ordered siblings, "other" last. */
+FlameRow *
+flame_rows(const CallTree *tree, const int64_t *right_self, int64_t max_nodes,
+		   uint32_t *row_count)
+{
+	uint32_t	count = tree->count;
+	const StringInterner *names = &tree->symbols->names;
+	int64_t    *value = subtree_totals(tree, NULL);
+	int64_t    *value_right = right_self ? subtree_totals(tree, right_self) : NULL;
+	uint8_t    *folded = pp_alloc0(count);
+	uint32_t   *rank = calltree_symbol_ranks(tree);
+	CallTreeChildren groups;
+	uint32_t   *stack_node = pp_alloc_array(count, sizeof(uint32_t));
+	uint32_t   *stack_next = pp_alloc_array(count, sizeof(uint32_t));
+	int64_t    *other = pp_alloc0(pp_mul_size(count, sizeof(int64_t)));
+	int64_t    *other_right = pp_alloc0(pp_mul_size(count, sizeof(int64_t)));
+	uint8_t    *has_other = pp_alloc0(count);
+	uint32_t	capacity = 1024;
+	uint32_t	nrows = 0;
+	uint32_t	depth;
+	FlameRow   *rows = pp_alloc_array(capacity, sizeof(FlameRow));
+
+	/* Pyroscope's rule: the cutoff is the max_nodes-th largest node value. */
+	if (max_nodes > 0 && (uint64_t) (count - 1) > (uint64_t) max_nodes)
+	{
+		uint64_t   *weight = pp_alloc_array(count, sizeof(uint64_t));
+		uint64_t   *work = pp_alloc_array(count, sizeof(uint64_t));
+		uint64_t	cutoff;
+
+		for (uint32_t n = 1; n < count; n++)
+		{
+			weight[n] = pp_magnitude(value[n]);
+			if (value_right)
+				weight[n] += pp_magnitude(value_right[n]);
+			work[n - 1] = weight[n];
+		}
+		cutoff = kth_largest(work, count - 1, (size_t) max_nodes);
+		for (uint32_t n = 1; n < count; n++)
+			folded[n] = weight[n] < cutoff;
+		pp_free(weight);
+		pp_free(work);
+	}
+
+	calltree_sorted_children(tree, rank, &groups);
+	push_row(&rows, &nrows, &capacity, 0, value[0], tree->nodes[0].self,
+			 value_right ? value_right[0] : 0, right_self ? right_self[0] : 0,
+			 FLAME_ROOT, sizeof(FLAME_ROOT) - 1);
+	stack_node[0] = CALLTREE_ROOT;
+	stack_next[0] = groups.child_start[0];
+	depth = 1;
+	while (depth > 0)
+	{
+		uint32_t	top = depth - 1;
+		uint32_t	parent = stack_node[top];
+		uint32_t	n;
+
+		if (stack_next[top] == groups.child_start[parent + 1])
+		{
+			if (has_other[top])
+				push_row(&rows, &nrows, &capacity, depth, other[top], other[top],
+						 other_right[top], other_right[top],
+						 FLAME_OTHER, sizeof(FLAME_OTHER) - 1);
+			depth--;
+			continue;
+		}
+		n = (uint32_t) groups.children[stack_next[top]++];
+		if (folded[n])
+		{
+			has_other[top] = 1;
+			other[top] = pp_add_int64(other[top], value[n]);
+			if (value_right)
+				other_right[top] = pp_add_int64(other_right[top], value_right[n]);
+			continue;
+		}
+		push_row(&rows, &nrows, &capacity, depth, value[n], tree->nodes[n].self,
+				 value_right ? value_right[n] : 0, right_self ? right_self[n] : 0,
+				 names->strings[tree->nodes[n].symbol], names->lengths[tree->nodes[n].symbol]);
+		stack_node[depth] = n;
+		stack_next[depth] = groups.child_start[n];
+		has_other[depth] = 0;
+		other[depth] = 0;
+		other_right[depth] = 0;
+		depth++;
+		if ((nrows & 0xffff) == 0)
+			pp_check_interrupts();
+	}
+
+	pp_free(value);
+	if (value_right)
+		pp_free(value_right);
+	pp_free(folded);
+	pp_free(rank);
+	pp_free(groups.child_start);
+	pp_free(groups.children);
+	pp_free(stack_node);
+	pp_free(stack_next);
+	pp_free(other);
+	pp_free(other_right);
+	pp_free(has_other);
+	*row_count = nrows;
+	return rows;
+}
+
+/* One tree of both sides of a diff (see flame.h). */
+CallTree *
+flame_diff_tree(CallTree *baseline, const CallTree *comparison, int64_t **right_self)
+{
+	CallTree   *tree = baseline;
+	size_t		room;
+
+	if (tree == NULL)
+	{
+		SymbolTable *symbols = pp_alloc(sizeof(SymbolTable));
+
+		symtab_init(symbols);
+		tree = calltree_create(symbols);
+	}
+	room = (size_t) tree->count + (comparison ? comparison->count : 0) + 1;
+	*right_self = pp_alloc0(pp_mul_size(room, sizeof(int64_t)));
+	if (comparison != NULL)
+	{
+		ProfileMeta meta = tree->meta;
+
+		/* both sides must measure the same thing */
+		profile_meta_merge(&meta, &comparison->meta, baseline == NULL, "compare");
+		profile_merge_tree(tree, comparison, *right_self);
+	}
+	return tree;
+}
+
+/* qsort comparator: self descending, then function name in byte order. */
+static int
+compare_top_rows(const void *a, const void *b)
+{
+	const TopRow *x = a;
+	const TopRow *y = b;
+
+	if (x->self != y->self)
+		return x->self > y->self ? -1 : 1;
+	return bytes_compare(x->function, x->function_len, y->function, y->function_len);
 }
 
 /*
- * Set flag in flags[symbol] for every function name of the tree that the
- * regular expression argument argno matches (PostgreSQL's syntax,
- * unanchored, as pprof's filters).  Returns false when the argument is NULL.
+ * Flat and cum per function.  cum adds a node's subtree total only at the
+ * topmost occurrence of its function on the path, so each sample counts
+ * once per function even under recursion.  The walk follows first_child
+ * and next_sibling links, climbing back through parents, with no stack.
  */
-static bool
-mark_matches(FunctionCallInfo fcinfo, int argno, const CallTree *tree, uint8_t *flags,
-			 uint8_t flag)
+TopRow *
+flame_top(const CallTree *tree, uint32_t *row_count)
 {
 	const StringInterner *names = &tree->symbols->names;
-	text	   *pattern;
-
-	if (PG_ARGISNULL(argno))
-		return false;
-	pattern = PG_GETARG_TEXT_PP(argno);
-	for (uint32 s = 0; s < names->count; s++)
-	{
-		if (RE_compile_and_execute(pattern, (char *) names->strings[s], names->lengths[s],
-								   REG_ADVANCED, C_COLLATION_OID, 0, NULL))
-			flags[s] |= flag;
-		if ((s & 0xfff) == 0xfff)
-			CHECK_FOR_INTERRUPTS();
-	}
-	return true;
-}
-
-/* Store flame rows as (level, value, self, label[, valueRight, selfRight]). */
-static void
-put_flame_rows(ReturnSetInfo *rsinfo, const FlameRow *rows, uint32 nrows, bool diff)
-{
-	for (uint32 i = 0; i < nrows; i++)
-	{
-		Datum		values[6];
-		bool		nulls[6] = {false, false, false, false, false, false};
-
-		values[0] = Int32GetDatum((int32) rows[i].level);
-		values[1] = Int64GetDatum(rows[i].value);
-		values[2] = Int64GetDatum(rows[i].self);
-		values[3] = PointerGetDatum(cstring_to_text_with_len(rows[i].label, rows[i].label_len));
-		if (diff)
-		{
-			values[4] = Int64GetDatum(rows[i].value_right);
-			values[5] = Int64GetDatum(rows[i].self_right);
-		}
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-		pfree(DatumGetPointer(values[3]));
-		if ((i & 0xfff) == 0xfff)
-			CHECK_FOR_INTERRUPTS();
-	}
-}
-
-/*
- * The single zero "total" row given for a NULL profile (no data in the time
- * range): Grafana's panel breaks on an empty frame.
- */
-static void
-put_empty_root(ReturnSetInfo *rsinfo, bool diff)
-{
-	FlameRow	root = {0, 0, 0, 0, 0, "total", 5};
-
-	put_flame_rows(rsinfo, &root, 1, diff);
-}
-
-/*
- * flamegraph(p, max_nodes, focus, ignore, hide): one row per node in
- * depth-first pre-order, the root first, as Grafana's Flame Graph expects.
- */
-Datum
-flamegraph(PG_FUNCTION_ARGS)
-{
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	MemoryContext caller = CurrentMemoryContext;
-	MemoryContext work;
-	CallTree   *tree;
-	FlameRow   *rows;
-	uint32		nrows;
-	int64		max_nodes;
-
-	InitMaterializedSRF(fcinfo, 0);
-	max_nodes = pg_pprof_max_nodes_arg(fcinfo, 1);
-	if (PG_ARGISNULL(0))
-	{
-		put_empty_root(rsinfo, false);
-		return (Datum) 0;
-	}
-	work = AllocSetContextCreate(caller, "flamegraph", ALLOCSET_DEFAULT_SIZES);
-	MemoryContextSwitchTo(work);
-	tree = tree_arg(fcinfo, 0);
-	if (!PG_ARGISNULL(2) || !PG_ARGISNULL(3) || !PG_ARGISNULL(4))
-	{
-		uint8_t    *flags = palloc0(tree->symbols->names.count + 1);
-		bool		has_focus = mark_matches(fcinfo, 2, tree, flags, FLAME_FOCUS);
-
-		mark_matches(fcinfo, 3, tree, flags, FLAME_IGNORE);
-		mark_matches(fcinfo, 4, tree, flags, FLAME_HIDE);
-		tree = flame_filter(tree, flags, has_focus);
-	}
-	rows = flame_rows(tree, NULL, max_nodes, &nrows);
-	put_flame_rows(rsinfo, rows, nrows, false);
-	MemoryContextSwitchTo(caller);
-	MemoryContextDelete(work);
-	return (Datum) 0;
-}
-
-/*
- * flamegraph_diff(baseline, comparison, max_nodes): one tree of both
- * sides; value/self from the baseline, valueRight/selfRight from the
- * comparison, 0 where a side lacks a node.  A NULL side counts as empty.
- */
-Datum
-flamegraph_diff(PG_FUNCTION_ARGS)
-{
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	MemoryContext caller = CurrentMemoryContext;
-	MemoryContext work;
-	CallTree   *tree;
-	int64_t    *right;
-	FlameRow   *rows;
-	uint32		nrows;
-	int64		max_nodes;
-
-	InitMaterializedSRF(fcinfo, 0);
-	max_nodes = pg_pprof_max_nodes_arg(fcinfo, 2);
-	if (PG_ARGISNULL(0) && PG_ARGISNULL(1))
-	{
-		put_empty_root(rsinfo, true);
-		return (Datum) 0;
-	}
-	work = AllocSetContextCreate(caller, "flamegraph_diff", ALLOCSET_DEFAULT_SIZES);
-	MemoryContextSwitchTo(work);
-	tree = flame_diff_tree(PG_ARGISNULL(0) ? NULL : tree_arg(fcinfo, 0),
-						   PG_ARGISNULL(1) ? NULL : tree_arg(fcinfo, 1), &right);
-	rows = flame_rows(tree, right, max_nodes, &nrows);
-	put_flame_rows(rsinfo, rows, nrows, true);
-	MemoryContextSwitchTo(caller);
-	MemoryContextDelete(work);
-	return (Datum) 0;
-}
-
-/* profile_top(p, n): functions by self value, with pprof's cum as total. */
-Datum
-profile_top(PG_FUNCTION_ARGS)
-{
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	MemoryContext caller = CurrentMemoryContext;
-	MemoryContext work;
+	uint32_t	nsym = names->count;
+	int64_t    *value = subtree_totals(tree, NULL);
+	int64_t    *flat = pp_alloc0(pp_mul_size(nsym + 1, sizeof(int64_t)));
+	int64_t    *cum = pp_alloc0(pp_mul_size(nsym + 1, sizeof(int64_t)));
+	uint32_t   *on_path = pp_alloc0(pp_mul_size(nsym + 1, sizeof(uint32_t)));
+	uint8_t    *seen = pp_alloc0(nsym + 1);
 	TopRow	   *rows;
-	uint32		nrows;
-	int64		limit;
+	uint32_t	nrows = 0;
+	uint32_t	n = tree->nodes[CALLTREE_ROOT].first_child;
 
-	InitMaterializedSRF(fcinfo, 0);
-	if (PG_ARGISNULL(0))
-		return (Datum) 0;
-	limit = PG_ARGISNULL(1) || PG_GETARG_INT32(1) <= 0 ? PG_INT64_MAX : PG_GETARG_INT32(1);
-	work = AllocSetContextCreate(caller, "profile_top", ALLOCSET_DEFAULT_SIZES);
-	MemoryContextSwitchTo(work);
-	rows = flame_top(tree_arg(fcinfo, 0), &nrows);
-	for (uint32 i = 0; i < nrows && i < limit; i++)
+	while (n != CALLTREE_NONE)
 	{
-		Datum		values[3];
-		bool		nulls[3] = {false, false, false};
+		const CallTreeNode *node = &tree->nodes[n];
 
-		values[0] = PointerGetDatum(cstring_to_text_with_len(rows[i].function,
-															 rows[i].function_len));
-		values[1] = Int64GetDatum(rows[i].self);
-		values[2] = Int64GetDatum(rows[i].total);
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		/* enter n */
+		flat[node->symbol] = pp_add_int64(flat[node->symbol], node->self);
+		if (on_path[node->symbol]++ == 0)
+			cum[node->symbol] = pp_add_int64(cum[node->symbol], value[n]);
+		seen[node->symbol] = 1;
+		if (node->first_child != CALLTREE_NONE)
+		{
+			n = node->first_child;
+			continue;
+		}
+		/* leave n and every ancestor whose children are done */
+		for (;;)
+		{
+			on_path[tree->nodes[n].symbol]--;
+			if (tree->nodes[n].next_sibling != CALLTREE_NONE)
+			{
+				n = tree->nodes[n].next_sibling;
+				break;
+			}
+			n = tree->nodes[n].parent;
+			if (n == CALLTREE_ROOT)
+			{
+				n = CALLTREE_NONE;
+				break;
+			}
+		}
 	}
-	MemoryContextSwitchTo(caller);
-	MemoryContextDelete(work);
-	return (Datum) 0;
+
+	rows = pp_alloc_array(nsym + 1, sizeof(TopRow));
+	for (uint32_t s = 0; s < nsym; s++)
+	{
+		if (!seen[s] || (flat[s] == 0 && cum[s] == 0))
+			continue;
+		rows[nrows].function = names->strings[s];
+		rows[nrows].function_len = names->lengths[s];
+		rows[nrows].self = flat[s];
+		rows[nrows].total = cum[s];
+		nrows++;
+	}
+	qsort(rows, nrows, sizeof(TopRow), compare_top_rows);
+	pp_free(value);
+	pp_free(flat);
+	pp_free(cum);
+	pp_free(on_path);
+	pp_free(seen);
+	*row_count = nrows;
+	return rows;
 }

@@ -46,14 +46,12 @@ trap 'rm -rf "$work"' EXIT
 
 # --- the standalone renderer -------------------------------------------------
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=all"
-CORE="src/bytebuf.c src/utf8_text.c src/gzip_io.c src/calltree.c src/pprof_decode.c src/profile_encode.c
-	src/profile_decode.c src/profile_merge.c src/flame.c src/svg.c src/pp_standalone.c"
-mkdir -p "$BIN/svg-gen"
 build_ok=1
-protoc-c --c_out="$BIN/svg-gen" -Iproto proto/profile.proto &&
+make -s build/asan/libppcore.a PG_CONFIG=/usr/bin/pg_config &&
 	gcc -g -O1 -fno-omit-frame-pointer -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare \
-		$SAN -Iinclude -I"$BIN/svg-gen" -o "$BIN/svg_standalone" $CORE \
-		"$BIN/svg-gen/profile.pb-c.c" test/svg/svg_standalone.c -lprotobuf-c -lzstd -lz -lm ||
+		$SAN -Iinclude -Igen -o "$BIN/svg_standalone" test/svg/svg_standalone.c \
+		build/asan/libppcore.a build/asan/pp_standalone.o \
+		$(make -s print-core-libs PG_CONFIG=/usr/bin/pg_config) ||
 	build_ok=0
 check "build the standalone renderer (ASan/UBSan)" $build_ok
 if [ $build_ok = 1 ]; then

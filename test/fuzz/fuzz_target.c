@@ -8,8 +8,8 @@
  */
 #include "fuzz_target.h"
 #include "pp_standalone.h"
-#include "pprof_decode.h"
-#include "flame.h"
+#include "pprof_split.h"
+#include "views.h"
 #include "profile_format.h"
 #include "profile_merge.h"
 #include "profile.pb-c.h"
@@ -145,9 +145,9 @@ exercise_views(Run *run, const CallTree *tree)
 	(void) flame_rows(filtered, NULL, 3, &nrows);
 	symtab_init(symbols);
 	both = calltree_create(symbols);
-	calltree_add_tree(both, tree, NULL);
-	right = pp_alloc0(sizeof(int64_t) * ((size_t) both->count + filtered->count + 1));
-	calltree_add_tree(both, filtered, right);
+	both->meta = tree->meta;
+	profile_merge_tree(both, tree, NULL);
+	both = flame_diff_tree(both, filtered, &right);
 	rows = flame_rows(both, right, 5, &nrows);
 	invariant(run, rows[0].value == calltree_total(tree), "diff changed the left total");
 	invariant(run, rows[0].value_right == calltree_total(filtered), "diff changed the right total");
@@ -159,12 +159,14 @@ roundtrip(Run *run, const CallTree *tree, int keep)
 {
 	size_t		len,
 				len2;
-	uint8_t    *bytes = profile_encode(tree, &limits, &len);
+	uint8_t    *bytes;
 	uint8_t    *bytes2;
 	ProfileView view;
 	SymbolTable *symbols = pp_alloc(sizeof(SymbolTable));
 	CallTree   *copy;
 
+	calltree_check_invariants(tree);
+	bytes = profile_encode(tree, &limits, &len);
 	profile_decode(bytes, len, &limits, &view);
 	invariant(run, view.total == calltree_total(tree), "decoded total differs from the tree's");
 	invariant(run, view.node_count == tree->count - 1, "decoded node count differs");
@@ -172,6 +174,7 @@ roundtrip(Run *run, const CallTree *tree, int keep)
 	copy = calltree_create(symbols);
 	copy->meta = view.meta;
 	profile_view_add_to_tree(&view, copy);
+	calltree_check_invariants(copy);
 	bytes2 = profile_encode(copy, &limits, &len2);
 	invariant(run, len == len2 && memcmp(bytes, bytes2, len) == 0,
 			  "re-encoding a decoded profile gives different bytes");

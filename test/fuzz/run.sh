@@ -16,33 +16,22 @@ BIN=$ROOT/test/bin
 CORPUS=$(dirname "$ROOT")/shared/corpus
 FINDINGS=$BIN/fuzz-findings
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=all"
-CFLAGS="-g -O1 -fno-omit-frame-pointer -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare"
-CORE="src/bytebuf.c src/utf8_text.c src/gzip_io.c src/calltree.c src/pprof_decode.c src/profile_encode.c
-	src/profile_decode.c src/profile_merge.c src/flame.c src/svg.c src/pp_standalone.c"
-declare -A FILE_FLAGS=()
+CFLAGS="-g -O1 -fno-omit-frame-pointer -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare -DUSE_ASSERT_CHECKING"
 HARNESS="test/fuzz/fuzz_pprof.c test/fuzz/fuzz_target.c test/fuzz/fuzz_mutate.c test/fuzz/fuzz_seeds.c"
-LIBS="-lprotobuf-c -lzstd -lz -lm"
 
-# Generate the protobuf-c code privately, so a parallel `make` is not disturbed.
-gen_proto() {
-	mkdir -p "$BIN/gen"
-	if [ ! -f "$BIN/gen/profile.pb-c.c" ] || [ "$ROOT/proto/profile.proto" -nt "$BIN/gen/profile.pb-c.c" ]; then
-		protoc-c --c_out="$BIN/gen" -I"$ROOT/proto" "$ROOT/proto/profile.proto"
-	fi
-}
-
-# Compile the cores and the harness with cc into out, with extra flags.
+# Build the harness against the cores of the given variant (see the
+# Makefile: the one list of core sources, built as build/VARIANT/libppcore.a).
 build() {
-	local cc=$1 out=$2 objdir=$BIN/obj-$(basename "$2") src objs=(); shift 2
-	gen_proto
+	local variant=$1 cc=$2 out=$3 objdir=$BIN/obj-$(basename "$3") src objs=(); shift 3
+	make -s -C "$ROOT" "build/$variant/libppcore.a" PG_CONFIG=/usr/bin/pg_config
 	mkdir -p "$objdir"
-	for src in $CORE "$BIN/gen/profile.pb-c.c" $HARNESS; do
+	for src in $HARNESS; do
 		local obj=$objdir/$(basename "$src" .c).o
-		(cd "$ROOT" && $cc $CFLAGS $SAN ${FILE_FLAGS[$src]:-} "$@" -Iinclude -I"$BIN/gen" \
-			-c -o "$obj" "$src")
+		(cd "$ROOT" && $cc $CFLAGS $SAN "$@" -Iinclude -Igen -c -o "$obj" "$src")
 		objs+=("$obj")
 	done
-	$cc $SAN "$@" -o "$out" "${objs[@]}" $LIBS
+	$cc $SAN "$@" -o "$out" "${objs[@]}" "$ROOT/build/$variant/libppcore.a" \
+		"$ROOT/build/$variant/pp_standalone.o" $(make -s -C "$ROOT" print-core-libs PG_CONFIG=/usr/bin/pg_config)
 }
 
 # Seed paths: the shared corpus (if present) and the examples.
@@ -58,13 +47,13 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1:abort_o
 
 case "${1:-}" in
 --build)
-	build gcc "$BIN/fuzz_pprof"
+	build asan gcc "$BIN/fuzz_pprof"
 	echo "built $BIN/fuzz_pprof"
 	;;
 --libfuzzer)
 	shift
 	command -v clang >/dev/null || { echo "clang is not installed: libFuzzer mode unavailable" >&2; exit 2; }
-	build clang "$BIN/fuzz_pprof_libfuzzer" -fsanitize=fuzzer -DFUZZ_LIBFUZZER
+	build fuzz clang "$BIN/fuzz_pprof_libfuzzer" -fsanitize=fuzzer -DFUZZ_LIBFUZZER
 	mkdir -p "$BIN/libfuzzer-corpus"
 	# libFuzzer wants seed directories: copy the seeds into one (flat) directory.
 	for f in $(find $(seeds) -type f); do cp -f "$f" "$BIN/libfuzzer-corpus/$(echo "$f" | tr / _)"; done
@@ -72,7 +61,7 @@ case "${1:-}" in
 		-artifact_prefix="$FINDINGS/" "$@" "$BIN/libfuzzer-corpus"
 	;;
 *)
-	build gcc "$BIN/fuzz_pprof"
+	build asan gcc "$BIN/fuzz_pprof"
 	start=$(date +%s)
 	set +e
 	"$BIN/fuzz_pprof" --save "$FINDINGS" "$@" $(seeds)

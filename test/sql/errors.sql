@@ -47,3 +47,23 @@ BEGIN
 END $$;
 -- The backend is still alive.
 SELECT 1 AS alive;
+
+-- The limits guard the server, so only a superuser may change them.
+CREATE ROLE pprof_plain_user;
+SET ROLE pprof_plain_user;
+SET pg_pprof.max_input_bytes = '1GB';
+SET pg_pprof.max_stack_depth = 100000000;
+SET pg_pprof.compression_level = 19;
+SHOW pg_pprof.max_input_bytes;
+RESET ROLE;
+DROP ROLE pprof_plain_user;
+
+-- Negative counts are refused, as max_nodes is; NULL and 0 mean "all".
+SELECT * FROM profile_top(profile_from_folded('a 1'), -1);
+SELECT * FROM flamegraph(profile_from_folded('a 1'), -1);
+SELECT count(*) FROM profile_top(profile_from_folded(E'a 1\nb 2'), 0);
+SELECT count(*) FROM profile_top(profile_from_folded(E'a 1\nb 2'), NULL);
+-- Errors name their own operation, and put the hint in HINT.
+SELECT * FROM flamegraph_diff(profile_from_folded('a 1', 'cpu', 'nanoseconds'),
+                              profile_from_folded('a 1', 'alloc_space', 'bytes'));
+SELECT profile_from_folded('a 1', 'cpu', 'nanoseconds') + profile_from_folded('a 1', 'alloc_space', 'bytes');

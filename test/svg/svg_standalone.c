@@ -9,10 +9,10 @@
  *	      unit checks of formatting, escaping, pruning and negative values;
  *	      prints "ok ..." / "FAIL ..." lines and exits non-zero on failure
  */
-#include "flame.h"
+#include "views.h"
 #include "pp_standalone.h"
 #include "pprof_decode.h"
-#include "svg.h"
+#include "export_svg.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,10 +1,10 @@
 /*
- * flame.h
+ * views.h
  *	  Views of a call tree: flame-graph rows (with Pyroscope-style
  *	  truncation), pprof-style focus/ignore/hide filters, and the top table.
  */
-#ifndef FLAME_H
-#define FLAME_H
+#ifndef VIEWS_H
+#define VIEWS_H
 
 #include "calltree.h"
 
@@ -63,4 +63,4 @@ extern CallTree *flame_diff_tree(CallTree *baseline, const CallTree *comparison,
 /* All functions with their flat and cum values, ordered by self desc, name. */
 extern TopRow *flame_top(const CallTree *tree, uint32_t *row_count);
 
-#endif							/* FLAME_H */
+#endif							/* VIEWS_H */

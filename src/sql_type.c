@@ -1,11 +1,11 @@
 /*
- * profile_type.c
+ * sql_type.c
  *	  The `profile` SQL type: text and binary I/O, and its accessors.
  *
  * The text form is "\x" followed by the stored bytes in hex, so pg_dump and
  * COPY round-trip exactly.  Every input path validates the whole value.
  */
-#include "pg_pprof.h"
+#include "sql_module.h"
 
 #include "catalog/pg_type.h"
 #include "datatype/timestamp.h"
@@ -19,6 +19,7 @@
 #include "utils/json.h"
 #include "utils/jsonb.h"
 #include "utils/timestamp.h"
+#include "common/hashfn.h"
 
 PG_FUNCTION_INFO_V1(profile_in);
 PG_FUNCTION_INFO_V1(profile_out);
@@ -29,6 +30,15 @@ PG_FUNCTION_INFO_V1(profile_sample_type);
 PG_FUNCTION_INFO_V1(profile_unit);
 PG_FUNCTION_INFO_V1(profile_info);
 PG_FUNCTION_INFO_V1(profile_stacks);
+PG_FUNCTION_INFO_V1(profile_eq);
+PG_FUNCTION_INFO_V1(profile_ne);
+PG_FUNCTION_INFO_V1(profile_lt);
+PG_FUNCTION_INFO_V1(profile_le);
+PG_FUNCTION_INFO_V1(profile_gt);
+PG_FUNCTION_INFO_V1(profile_ge);
+PG_FUNCTION_INFO_V1(profile_cmp);
+PG_FUNCTION_INFO_V1(profile_hash);
+PG_FUNCTION_INFO_V1(profile_hash_extended);
 
 /* Validate raw stored bytes and wrap them as a `profile` varlena. */
 static bytea *
@@ -36,13 +46,10 @@ profile_from_stored_bytes(const char *data, size_t len)
 {
 	ProfileLimits limits = pg_pprof_limits();
 	ProfileView view;
-	bytea	   *result;
 
 	profile_decode((const uint8_t *) data, len, &limits, &view);
-	result = palloc(len + VARHDRSZ);
-	SET_VARSIZE(result, len + VARHDRSZ);
-	memcpy(VARDATA(result), data, len);
-	return result;
+	profile_view_free(&view);
+	return bytea_from_bytes(data, len);
 }
 
 /* Text input: "\x" and hex digits. */
@@ -204,7 +211,7 @@ profile_info(PG_FUNCTION_ARGS)
 	json_field_int(&out, "functions", view.symbol_count);
 	json_field_int(&out, "files", view.file_count);
 	json_field_int(&out, "stored_bytes", (int64) view.stored_bytes);
-	json_field_int(&out, "format_version", PROFILE_FORMAT_VERSION);
+	json_field_int(&out, "format_version", view.format_version);
 	appendStringInfoChar(&out, '}');
 	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(out.data)));
 }
@@ -259,4 +266,136 @@ profile_stacks(PG_FUNCTION_ARGS)
 			CHECK_FOR_INTERRUPTS();
 	}
 	return (Datum) 0;
+}
+
+/*
+ * Comparison and hashing.  Two profiles are equal when their decompressed
+ * bodies are: the body is canonical (equal trees and metadata give equal
+ * bytes), while the stored bytes also depend on the zstd level and version.
+ * The order is a total order on the bodies, there for btree indexes,
+ * DISTINCT and sorting; it means nothing about the profiles.  The hash is
+ * PostgreSQL's unkeyed hash_any of the body, the same in every backend.
+ */
+
+/* The decompressed body of a profile argument; free it with free_body. */
+typedef struct ProfileBody
+{
+	const uint8 *data;
+	size_t		len;
+	uint8	   *owned;			/* decompressed copy, or NULL */
+	bytea	   *value;			/* the detoasted datum */
+} ProfileBody;
+
+/* Detoast a profile argument and find its body. */
+static void
+body_arg(FunctionCallInfo fcinfo, int argno, ProfileBody *body)
+{
+	ProfileLimits limits = pg_pprof_limits();
+
+	body->value = PG_GETARG_BYTEA_PP(argno);
+	body->data = profile_stored_body((const uint8_t *) VARDATA_ANY(body->value),
+									 VARSIZE_ANY_EXHDR(body->value), &limits,
+									 &body->len, &body->owned);
+}
+
+/* Release what body_arg allocated (comparisons run inside sorts: no leaks). */
+static void
+free_body(FunctionCallInfo fcinfo, int argno, ProfileBody *body)
+{
+	if (body->owned)
+		pp_free(body->owned);
+	PG_FREE_IF_COPY(body->value, argno);
+}
+
+/* Compare the bodies of arguments 0 and 1. */
+static int
+compare_args(FunctionCallInfo fcinfo)
+{
+	ProfileBody a,
+				b;
+	int			result;
+
+	body_arg(fcinfo, 0, &a);
+	body_arg(fcinfo, 1, &b);
+	result = bytes_compare((const char *) a.data, a.len, (const char *) b.data, b.len);
+	free_body(fcinfo, 0, &a);
+	free_body(fcinfo, 1, &b);
+	return result;
+}
+
+/* a = b: the same body. */
+Datum
+profile_eq(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BOOL(compare_args(fcinfo) == 0);
+}
+
+/* a <> b */
+Datum
+profile_ne(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BOOL(compare_args(fcinfo) != 0);
+}
+
+/* a < b in the order of bodies */
+Datum
+profile_lt(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BOOL(compare_args(fcinfo) < 0);
+}
+
+/* a <= b */
+Datum
+profile_le(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BOOL(compare_args(fcinfo) <= 0);
+}
+
+/* a > b */
+Datum
+profile_gt(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BOOL(compare_args(fcinfo) > 0);
+}
+
+/* a >= b */
+Datum
+profile_ge(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BOOL(compare_args(fcinfo) >= 0);
+}
+
+/* btree support: -1, 0 or 1. */
+Datum
+profile_cmp(PG_FUNCTION_ARGS)
+{
+	int			c = compare_args(fcinfo);
+
+	PG_RETURN_INT32(c < 0 ? -1 : c > 0 ? 1 : 0);
+}
+
+/* hash support: hash_any of the body. */
+Datum
+profile_hash(PG_FUNCTION_ARGS)
+{
+	ProfileBody body;
+	Datum		result;
+
+	body_arg(fcinfo, 0, &body);
+	result = hash_any(body.data, (int) body.len);
+	free_body(fcinfo, 0, &body);
+	return result;
+}
+
+/* hash support for hash partitioning: hash_any_extended of the body with a seed. */
+Datum
+profile_hash_extended(PG_FUNCTION_ARGS)
+{
+	ProfileBody body;
+	Datum		result;
+
+	body_arg(fcinfo, 0, &body);
+	result = hash_any_extended(body.data, (int) body.len, PG_GETARG_INT64(1));
+	free_body(fcinfo, 0, &body);
+	return result;
 }

@@ -1,9 +1,9 @@
 /*
- * pg_pprof.c
+ * sql_module.c
  *	  Module entry point: settings, and the server implementation of the
  *	  pp_core.h platform layer (palloc, ereport, CHECK_FOR_INTERRUPTS).
  */
-#include "pg_pprof.h"
+#include "sql_module.h"
 
 #include <limits.h>
 #include <stdarg.h>
@@ -13,6 +13,7 @@
 #include "miscadmin.h"
 #include "regex/regex.h"
 #include "catalog/pg_collation.h"
+#include "lib/stringinfo.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
 
@@ -24,7 +25,11 @@ int			pg_pprof_compression_level = 3;
 
 void		_PG_init(void);
 
-/* Define the extension's settings. */
+/*
+ * Define the extension's settings.  They are limits that guard the server
+ * against hostile input and costly work, so only superusers may change
+ * them (PGC_SUSET), as for work_mem's guards such as temp_file_limit.
+ */
 void
 _PG_init(void)
 {
@@ -33,19 +38,19 @@ _PG_init(void)
 							"Guards against gzip bombs and oversized values.",
 							&pg_pprof_max_input_bytes,
 							64 * 1024 * 1024, 1024, INT_MAX,
-							PGC_USERSET, GUC_UNIT_BYTE, NULL, NULL, NULL);
+							PGC_SUSET, GUC_UNIT_BYTE, NULL, NULL, NULL);
 	DefineCustomIntVariable("pg_pprof.max_stack_depth",
 							"Deepest stack, in frames, accepted from a pprof sample.",
 							NULL,
 							&pg_pprof_max_stack_depth,
 							65536, 1, 100000000,
-							PGC_USERSET, 0, NULL, NULL, NULL);
+							PGC_SUSET, 0, NULL, NULL, NULL);
 	DefineCustomIntVariable("pg_pprof.compression_level",
 							"zstd level used when storing profiles.",
-							NULL,
+							"High levels compress much more slowly.",
 							&pg_pprof_compression_level,
 							3, 1, 19,
-							PGC_USERSET, 0, NULL, NULL, NULL);
+							PGC_SUSET, 0, NULL, NULL, NULL);
 	MarkGUCPrefixReserved("pg_pprof");
 }
 
@@ -74,25 +79,37 @@ error_code(PPErrorKind kind)
 	return ERRCODE_INTERNAL_ERROR;
 }
 
-/* Raise an ERROR; limit errors carry the extra text as a hint. */
+/* Raise an ERROR with the core's message, detail and hint (either may be NULL). */
 void
-pp_error(PPErrorKind kind, const char *detail, const char *fmt,...)
+pp_error_ext(PPErrorKind kind, const char *detail, const char *hint, const char *fmt,...)
 {
-	char		message[1024];
-	va_list		args;
+	StringInfoData message;
 
-	va_start(args, fmt);
-	vsnprintf(message, sizeof(message), fmt, args);
-	va_end(args);
-	if (detail == NULL)
-		ereport(ERROR, (errcode(error_code(kind)), errmsg_internal("%s", message)));
-	else if (kind == PP_ERR_LIMIT)
-		ereport(ERROR, (errcode(error_code(kind)), errmsg_internal("%s", message),
-						errhint("%s", detail)));
-	else
-		ereport(ERROR, (errcode(error_code(kind)), errmsg_internal("%s", message),
-						errdetail_internal("%s", detail)));
+	initStringInfo(&message);
+	for (;;)
+	{
+		va_list		args;
+		int			needed;
+
+		va_start(args, fmt);
+		needed = appendStringInfoVA(&message, fmt, args);
+		va_end(args);
+		if (needed == 0)
+			break;
+		enlargeStringInfo(&message, needed);
+	}
+	ereport(ERROR, (errcode(error_code(kind)),
+					errmsg("%s", message.data),
+					detail ? errdetail("%s", detail) : 0,
+					hint ? errhint("%s", hint) : 0));
 	pg_unreachable();
+}
+
+/* A failed pp_assert, reported as PostgreSQL reports a failed Assert(). */
+void
+pp_assert_failed(const char *condition, const char *file, int line)
+{
+	ExceptionalCondition(condition, "pp_assert", file, line);
 }
 
 /* Allocate in the current memory context (huge allocations allowed). */
@@ -141,7 +158,10 @@ pg_pprof_limits(void)
 	return limits;
 }
 
-/* Compiled drop_frames/keep_frames patterns for one pprof file. */
+/*
+ * Compiled drop_frames/keep_frames patterns of one pprof file, kept in the
+ * decoding call's own memory context and freed when that context goes.
+ */
 typedef struct FrameRegexes
 {
 	const char *drop_source;	/* the pattern strings these were built from */
@@ -151,15 +171,14 @@ typedef struct FrameRegexes
 	bool		keep_compiled;	/* keep holds a compiled regex to free */
 	regex_t		drop;
 	regex_t		keep;
+	MemoryContextCallback on_reset;
 } FrameRegexes;
 
-static FrameRegexes frame_regexes;
-
-/* Free the compiled patterns of an earlier pprof file. */
+/* Free the compiled patterns (a memory context reset callback, too). */
 static void
-forget_frame_regexes(void)
+forget_frame_regexes(void *arg)
 {
-	FrameRegexes *fr = &frame_regexes;
+	FrameRegexes *fr = arg;
 
 	/* a pattern that failed to compile was already freed by pg_regcomp */
 	if (fr->drop_compiled)
@@ -207,12 +226,11 @@ static bool
 pg_drop_frame(void *arg, const char *drop_re, const char *keep_re,
 			  const char *name, size_t name_len)
 {
-	FrameRegexes *fr = &frame_regexes;
+	FrameRegexes *fr = arg;
 
-	(void) arg;
 	if (fr->drop_source != drop_re || fr->keep_source != keep_re)
 	{
-		forget_frame_regexes();
+		forget_frame_regexes(fr);
 		fr->drop_source = drop_re;
 		fr->keep_source = keep_re;
 		fr->drop_compiled = compile_anchored(&fr->drop, drop_re);
@@ -230,18 +248,24 @@ pg_drop_frame(void *arg, const char *drop_re, const char *keep_re,
 	return !(fr->keep_compiled && regex_matches(&fr->keep, name, name_len));
 }
 
-/* Decoding options for pprof input, from the GUCs. */
+/*
+ * Decoding options for pprof input, from the GUCs.  The compiled patterns
+ * live in the current memory context, which must be the call's own (work)
+ * context: they are freed when it is reset or deleted, on error too.
+ */
 PprofOptions
 pg_pprof_options(void)
 {
 	PprofOptions options;
+	FrameRegexes *fr = palloc0(sizeof(FrameRegexes));
 
+	fr->on_reset.func = forget_frame_regexes;
+	fr->on_reset.arg = fr;
+	MemoryContextRegisterResetCallback(CurrentMemoryContext, &fr->on_reset);
 	options.max_input_bytes = (size_t) pg_pprof_max_input_bytes;
 	options.max_stack_depth = (uint32_t) pg_pprof_max_stack_depth;
 	options.drop_frame = pg_drop_frame;
-	options.drop_frame_arg = NULL;
-	/* patterns are cached by string pointer: forget those of earlier calls */
-	forget_frame_regexes();
+	options.drop_frame_arg = fr;
 	return options;
 }
 
@@ -274,7 +298,7 @@ profile_datum_from_tree(const CallTree *tree, MemoryContext result_context)
 	bytea	   *result = bytea_from_bytes(bytes, len);
 
 	MemoryContextSwitchTo(old);
-	pfree(bytes);
+	pp_free(bytes);
 	return result;
 }
 

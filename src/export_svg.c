@@ -1,5 +1,5 @@
 /*
- * svg.c
+ * export_svg.c
  *	  A standalone SVG flame graph from flame rows, laid out as Brendan
  *	  Gregg's flamegraph.pl lays it out.
  *
@@ -16,7 +16,7 @@
  * return or backslash (backslashes in names become &#92;), so COPY's text
  * format, and so psql's \copy, write it out unchanged.
  */
-#include "svg.h"
+#include "export_svg.h"
 
 #include "bytebuf.h"
 #include "utf8_text.h"
@@ -98,13 +98,6 @@ unit_info(const char *unit)
 	return other;
 }
 
-/* |v| as an unsigned magnitude (no overflow for INT64_MIN). */
-static inline uint64_t
-magnitude(int64_t v)
-{
-	return v < 0 ? (uint64_t) 0 - (uint64_t) v : (uint64_t) v;
-}
-
 /*
  * Print v >= 0 with three significant digits ("1.52", "15.2", "152") and
  * suffix into buf.  Integer arithmetic only, so no locale applies.
@@ -142,7 +135,7 @@ svg_format_value(char *buf, size_t bufsize, int64_t value, const char *unit)
 	static const char *const count_suffix[] = {"", "k", "M", "G", "T", "P", "E"};
 	UnitInfo	info = unit_info(unit);
 	const char *sign = value < 0 ? "-" : "";
-	uint64_t	mag = magnitude(value);
+	uint64_t	mag = pp_magnitude(value);
 	double		v = (double) mag * info.scale;
 
 	if (info.kind == UNIT_TIME)
@@ -407,7 +400,7 @@ static void
 check_size(const ByteBuf *buf)
 {
 	if (buf->len > SVG_MAX_BYTES)
-		pp_error(PP_ERR_LIMIT, "Lower max_nodes or the width.",
+		pp_error_ext(PP_ERR_LIMIT, NULL, "Lower max_nodes or the width.",
 				 "SVG document would exceed %zu bytes", (size_t) SVG_MAX_BYTES);
 }
 
@@ -418,11 +411,11 @@ check_rows(const FlameRow *rows, uint32_t nrows)
 	uint32_t	max_level = 0;
 
 	if (nrows == 0 || rows[0].level != 0)
-		pp_error(PP_ERR_INTERNAL, NULL, "flame rows must start with the root");
+		pp_error(PP_ERR_INTERNAL, "flame rows must start with the root");
 	for (uint32_t i = 1; i < nrows; i++)
 	{
 		if (rows[i].level == 0 || rows[i].level > rows[i - 1].level + 1)
-			pp_error(PP_ERR_INTERNAL, NULL, "flame rows are not in pre-order");
+			pp_error(PP_ERR_INTERNAL, "flame rows are not in pre-order");
 		if (rows[i].level > max_level)
 			max_level = rows[i].level;
 	}
@@ -751,7 +744,7 @@ svg_render(const FlameRow *rows, uint32_t nrows, const SvgOptions *options, size
 	ByteBuf		buf;
 
 	if (o.width < SVG_MIN_WIDTH || o.width > SVG_MAX_WIDTH)
-		pp_error(PP_ERR_BAD_ARGUMENT, NULL, "width must be between %d and %d pixels",
+		pp_error(PP_ERR_BAD_ARGUMENT, "width must be between %d and %d pixels",
 				 SVG_MIN_WIDTH, SVG_MAX_WIDTH);
 	if (o.sample_type == NULL)
 		o.sample_type = "";

@@ -1,5 +1,5 @@
 /*
- * merge.c
+ * sql_merge.c
  *	  SQL merging: the profile_merge aggregate (parallel and partial
  *	  aggregation capable), profile_merge(a, b) and the + operator.
  *
@@ -9,7 +9,7 @@
  * serialized state is the stored profile format, validated when read back,
  * so partial states can travel between processes and nodes.
  */
-#include "pg_pprof.h"
+#include "sql_module.h"
 #include "profile_merge.h"
 
 #include "utils/memutils.h"
@@ -24,13 +24,20 @@ PG_FUNCTION_INFO_V1(profile_merge_pair);
 /* The aggregate's working state. */
 typedef struct MergeState
 {
-	MemoryContext context;		/* where the tree lives */
-	MemoryContext scratch;		/* per-input decoding, reset after each row */
-	SymbolTable symbols;
-	SymbolCache names_seen;		/* the previous input's symbols, by name */
-	CallTree   *tree;
-	bool		empty;			/* no input folded in yet */
+	MemoryContext context;		/* where the merge lives */
+	MemoryContext scratch;		/* per-input detoasting, reset after each row */
+	ProfileMerger merger;
 } MergeState;
+
+/* Check a state's tree where it crosses a state boundary (assertion builds). */
+static inline void
+AssertCheckMergeState(const MergeState *state)
+{
+#ifdef USE_ASSERT_CHECKING
+	profile_merger_check(&state->merger);
+#endif
+	(void) state;
+}
 
 /* The aggregate context, or an error if not called as an aggregate. */
 static MemoryContext
@@ -54,9 +61,7 @@ merge_state_create(MemoryContext context)
 	state->context = context;
 	state->scratch = AllocSetContextCreate(context, "profile_merge scratch",
 										   ALLOCSET_DEFAULT_SIZES);
-	symtab_init(&state->symbols);
-	state->tree = calltree_create(&state->symbols);
-	state->empty = true;
+	profile_merger_init(&state->merger);
 	MemoryContextSwitchTo(old);
 	return state;
 }
@@ -72,31 +77,33 @@ merge_state_add_datum(MergeState *state, Datum datum)
 	MemoryContext old = MemoryContextSwitchTo(state->scratch);
 	bytea	   *value = (bytea *) PG_DETOAST_DATUM(datum);
 	ProfileLimits limits = pg_pprof_limits();
-	ProfileView view;
 
 	MemoryContextSwitchTo(state->context);
-	profile_decode_into_tree((const uint8_t *) VARDATA(value), VARSIZE(value) - VARHDRSZ,
-							 &limits, &view, state->tree, &state->names_seen);
-	profile_meta_merge(&state->tree->meta, &view.meta, state->empty, "merge");
-	state->empty = false;
-	profile_view_free(&view);
+	profile_merger_add_stored(&state->merger, (const uint8_t *) VARDATA(value),
+							  VARSIZE(value) - VARHDRSZ, &limits);
 	MemoryContextSwitchTo(old);
 	MemoryContextReset(state->scratch);
+	AssertCheckMergeState(state);
 }
 
 /* Fold another state's tree into the state. */
 static void
 merge_state_add_state(MergeState *state, const MergeState *other)
 {
-	MemoryContext old;
+	MemoryContext old = MemoryContextSwitchTo(state->context);
 
-	if (other->empty)
-		return;
-	old = MemoryContextSwitchTo(state->context);
-	profile_meta_merge(&state->tree->meta, &other->tree->meta, state->empty, "merge");
-	calltree_add_tree(state->tree, other->tree, NULL);
-	state->empty = false;
+	AssertCheckMergeState(other);
+	profile_merger_add_merger(&state->merger, &other->merger);
 	MemoryContextSwitchTo(old);
+	AssertCheckMergeState(state);
+}
+
+/* The merged profile of a state, as a `profile` datum in the current context. */
+static bytea *
+merge_state_result(const MergeState *state)
+{
+	AssertCheckMergeState(state);
+	return profile_datum_from_tree(state->merger.tree, CurrentMemoryContext);
 }
 
 /* Transition: fold one profile (NULLs are skipped). */
@@ -144,7 +151,7 @@ profile_merge_serialfn(PG_FUNCTION_ARGS)
 {
 	MergeState *state = (MergeState *) PG_GETARG_POINTER(0);
 
-	PG_RETURN_BYTEA_P(profile_datum_from_tree(state->tree, CurrentMemoryContext));
+	PG_RETURN_BYTEA_P(merge_state_result(state));
 }
 
 /* Deserialize a state, validating it like any stored profile. */
@@ -167,9 +174,9 @@ profile_merge_finalfn(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
 	state = (MergeState *) PG_GETARG_POINTER(0);
-	if (state->empty)
+	if (state->merger.empty)
 		PG_RETURN_NULL();
-	PG_RETURN_BYTEA_P(profile_datum_from_tree(state->tree, CurrentMemoryContext));
+	PG_RETURN_BYTEA_P(merge_state_result(state));
 }
 
 /* profile_merge(a, b) and a + b: the aggregate over two rows. */
@@ -189,7 +196,8 @@ profile_merge_pair(PG_FUNCTION_ARGS)
 		if (!PG_ARGISNULL(i))
 			merge_state_add_datum(state, PG_GETARG_DATUM(i));
 	MemoryContextSwitchTo(work);
-	result = profile_datum_from_tree(state->tree, caller);
+	AssertCheckMergeState(state);
+	result = profile_datum_from_tree(state->merger.tree, caller);
 	MemoryContextSwitchTo(caller);
 	MemoryContextDelete(work);
 	PG_RETURN_BYTEA_P(result);

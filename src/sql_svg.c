@@ -1,13 +1,13 @@
 /*
- * svg_sql.c
+ * sql_svg.c
  *	  profile_to_svg() and profile_diff_to_svg(): standalone SVG flame graphs.
  *
  * The document comes from the plain C renderer in svg.c; this file only
  * checks the arguments, decodes the profiles and returns the text.
  */
-#include "pg_pprof.h"
-#include "flame.h"
-#include "svg.h"
+#include "sql_module.h"
+#include "views.h"
+#include "export_svg.h"
 
 #include "utils/builtins.h"
 #include "utils/memutils.h"

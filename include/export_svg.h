@@ -1,14 +1,14 @@
 /*
- * svg.h
+ * export_svg.h
  *	  A standalone SVG flame graph (flamegraph.pl style) from flame rows.
  *
  * Plain C over pp_core.h: no PostgreSQL headers, so the renderer runs in
  * the server (profile_to_svg) and in standalone tools alike.
  */
-#ifndef SVG_H
-#define SVG_H
+#ifndef EXPORT_SVG_H
+#define EXPORT_SVG_H
 
-#include "flame.h"
+#include "views.h"
 
 /* Limits of the width argument, in pixels. */
 #define SVG_MIN_WIDTH 100
@@ -61,4 +61,4 @@ extern char *svg_render(const FlameRow *rows, uint32_t nrows, const SvgOptions *
  */
 extern void svg_format_value(char *buf, size_t bufsize, int64_t value, const char *unit);
 
-#endif							/* SVG_H */
+#endif							/* EXPORT_SVG_H */

@@ -1,5 +1,5 @@
 /*
- * pg_pprof.h
+ * sql_module.h
  *	  Server-side glue shared by the SQL wrappers: settings, and conversion
  *	  between call trees, decoded views and `profile` datums.
  */

@@ -1,11 +1,12 @@
 /*
- * folded.c
+ * export_folded.c
  *	  Folded (collapsed) stacks, Brendan Gregg's format: one stack per line,
  *	  "root;caller;leaf count", as written by stackcollapse-perf.pl,
  *	  async-profiler, py-spy --format raw, rbspy and others.
  */
-#include "export.h"
+#include "export_folded.h"
 #include "bytebuf.h"
+#include "utf8_text.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -14,17 +15,27 @@
 
 #define FOLDED_SHOWN_LINE 200	/* bytes of a bad line shown in errors */
 
-/* Raise a malformed-line error naming the line and showing it. */
+/*
+ * Raise a malformed-line error naming the line and showing (the start of)
+ * it, cut at a character boundary and with invalid UTF-8 replaced, so the
+ * message itself is always valid text.
+ */
 static void
 folded_fail(uint64_t line_no, const char *line, size_t len, const char *problem)
 {
-	char		detail[FOLDED_SHOWN_LINE + 64];
-	int			shown = len > FOLDED_SHOWN_LINE ? FOLDED_SHOWN_LINE : (int) len;
+	size_t		shown = len > FOLDED_SHOWN_LINE ? FOLDED_SHOWN_LINE : len;
+	size_t		clean_len;
+	const char *clean;
+	char	   *detail;
 
-	snprintf(detail, sizeof(detail), "Line %" PRIu64 ": \"%.*s%s\"", line_no, shown, line,
-			 len > FOLDED_SHOWN_LINE ? "..." : "");
-	pp_error(PP_ERR_BAD_TEXT, detail, "invalid folded stack on line %" PRIu64 ": %s",
-			 line_no, problem);
+	while (shown > 0 && shown < len && ((uint8_t) line[shown] & 0xC0) == 0x80)
+		shown--;
+	clean = utf8_sanitize(line, shown, &clean_len);
+	detail = pp_alloc(clean_len + 32);
+	snprintf(detail, clean_len + 32, "The line reads \"%.*s%s\".", (int) clean_len, clean,
+			 shown < len ? "..." : "");
+	pp_error_ext(PP_ERR_BAD_TEXT, detail, NULL, "invalid folded stack on line %" PRIu64 ": %s",
+				 line_no, problem);
 }
 
 /* True for the blanks that separate the count from the stack. */
@@ -89,7 +100,7 @@ folded_decode(const char *text, size_t len, SymbolTable *symbols, uint32_t max_s
 			if (i == frame_start)
 				folded_fail(line_no, line, line_len, "a frame name is empty");
 			if (depth >= max_stack_depth)
-				pp_error(PP_ERR_LIMIT, "Raise pg_pprof.max_stack_depth to accept deeper stacks.",
+				pp_error_ext(PP_ERR_LIMIT, NULL, "Raise pg_pprof.max_stack_depth to accept deeper stacks.",
 						 "stack on line %" PRIu64 " exceeds pg_pprof.max_stack_depth (%u)",
 						 line_no, max_stack_depth);
 			if (depth == capacity)

@@ -1,9 +1,10 @@
 /*
- * ingest.c
+ * sql_ingest.c
  *	  SQL entry points that turn pprof bytes into `profile` values:
  *	  profile_from_pprof() and pprof_split().
  */
-#include "pg_pprof.h"
+#include "sql_module.h"
+#include "pprof_split.h"
 
 #include "catalog/pg_type.h"
 #include "funcapi.h"

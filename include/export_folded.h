@@ -1,19 +1,11 @@
 /*
- * export.h
- *	  Exports of a decoded profile (pprof, folded stacks) and the folded
- *	  stack reader.
+ * export_folded.h
+ *	  Folded (collapsed) stacks in and out: "root;caller;leaf count" lines.
  */
-#ifndef EXPORT_H
-#define EXPORT_H
+#ifndef EXPORT_FOLDED_H
+#define EXPORT_FOLDED_H
 
 #include "profile_format.h"
-
-/*
- * A gzip-compressed pprof of a decoded profile: one function and one
- * location (without address) per function name, one sample per distinct
- * stack.  The bytes are deterministic.
- */
-extern uint8_t *pprof_encode(const ProfileView *view, size_t *out_len);
 
 /*
  * Folded stacks ("root;caller;leaf count"), one line per distinct stack,
@@ -30,4 +22,4 @@ extern char *folded_encode(const ProfileView *view, size_t *out_len);
 extern CallTree *folded_decode(const char *text, size_t len, SymbolTable *symbols,
 							   uint32_t max_stack_depth);
 
-#endif							/* EXPORT_H */
+#endif							/* EXPORT_FOLDED_H */

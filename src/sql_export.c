@@ -1,10 +1,11 @@
 /*
- * export.c
+ * sql_export.c
  *	  SQL entry points for interchange: profile_to_pprof(),
  *	  profile_from_folded() and profile_to_folded().
  */
-#include "pg_pprof.h"
-#include "export.h"
+#include "sql_module.h"
+#include "export_folded.h"
+#include "export_pprof.h"
 
 #include "utils/builtins.h"
 #include "utils/memutils.h"

@@ -1,5 +1,5 @@
 /*
- * pprof_encode.c
+ * export_pprof.c
  *	  Decoded profile -> gzip-compressed pprof (the export path).
  *
  * The tree becomes one function and one location (no address) per function
@@ -7,7 +7,7 @@
  * its location ids leaf first.  Everything is written in the stored
  * profile's canonical order, so the same profile gives the same bytes.
  */
-#include "export.h"
+#include "export_pprof.h"
 #include "bytebuf.h"
 #include "gzip_io.h"
 #include "profile.pb-c.h"
@@ -164,7 +164,7 @@ pprof_encode(const ProfileView *view, size_t *out_len)
 	packed_len = pprof__profile__get_packed_size(&msg);
 	packed = pp_alloc(packed_len ? packed_len : 1);
 	if (pprof__profile__pack(&msg, packed) != packed_len)
-		pp_error(PP_ERR_INTERNAL, NULL, "pprof packing gave an unexpected size");
+		pp_error(PP_ERR_INTERNAL, "pprof packing gave an unexpected size");
 	result = gzip_bytes(packed, packed_len, out_len);
 	pp_free(packed);
 	pp_free(path);
