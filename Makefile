@@ -26,7 +26,7 @@ SQL_SRCS = src/sql_module.c src/sql_type.c src/sql_ingest.c src/sql_merge.c \
 OBJS = $(CORE_SRCS:.c=.o) $(SQL_SRCS:.c=.o)
 CORE_LIBS = -lprotobuf-c -lzstd -lz -lm
 
-REGRESS = type ingest stacks errors merge views export compare format_v1 upgrade
+REGRESS = type ingest ingest_table stacks errors merge views export compare format_v1 upgrade
 REGRESS_OPTS = --inputdir=test --load-extension=pg_pprof
 
 WARNINGS = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers \

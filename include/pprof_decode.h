@@ -79,6 +79,22 @@ extern uint32_t pprof_sample_stack(PprofFile *file, const struct Pprof__Sample *
 /* The metadata of one sample type of the file. */
 extern ProfileMeta pprof_type_meta(const PprofFile *file, int type_index);
 
+/* A sample type's display name, or NULL to keep the type's own name. */
+typedef const char *(*PprofDisplayNameFn) (void *arg, const char *sample_type);
+
+/*
+ * What Pyroscope calls the profile (its __name__): "wall" when a sample type
+ * is named wall; else, over the sample types in order, each by its display
+ * name (display_name; NULL gives Pyroscope's defaults for Go, such as
+ * contentions -> mutex_count), the first that contains "cpu" gives
+ * "process_cpu", alloc_/inuse_/space/objects "memory", mutex_ "mutex",
+ * block_ "block", goroutines "goroutines"; else the last type's display
+ * name.  A Go block profile has the same sample types as a mutex profile,
+ * so only a display name (or the caller) can tell them apart.
+ */
+extern const char *pprof_profile_name(const PprofFile *file, PprofDisplayNameFn display_name,
+									  void *arg);
+
 /* A node count to size a tree of the file with (capped against hostile counts). */
 extern uint32_t pprof_estimate_nodes(const PprofFile *file);
 

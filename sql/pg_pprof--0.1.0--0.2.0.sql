@@ -74,3 +74,24 @@ CREATE OPERATOR CLASS profile_hash_ops DEFAULT FOR TYPE profile USING hash AS
 	OPERATOR 1 =,
 	FUNCTION 1 profile_hash(profile),
 	FUNCTION 2 profile_hash_extended(profile, bigint);
+
+-- Ingest into a table ---------------------------------------------------------
+
+-- Request ids of pprof_ingest calls already stored: a repeated call with the
+-- same id is a no-op, which makes the collector's replays idempotent.  Old
+-- ids can be deleted once no replay can bring them back (see the README).
+CREATE TABLE pprof_ingest_requests (
+	request_id uuid PRIMARY KEY,
+	received timestamptz NOT NULL DEFAULT now()
+);
+COMMENT ON TABLE pprof_ingest_requests IS
+	'request ids of pprof_ingest calls already stored (repeats are no-ops)';
+SELECT pg_catalog.pg_extension_config_dump('pprof_ingest_requests', '');
+
+CREATE FUNCTION pprof_ingest(target regclass, data bytea, service text, name text DEFAULT NULL,
+	labels jsonb DEFAULT '{}', at timestamptz DEFAULT now(), label_keys text[] DEFAULT '{}',
+	tenant text DEFAULT NULL, request_id uuid DEFAULT NULL)
+	RETURNS integer
+	AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE;
+COMMENT ON FUNCTION pprof_ingest(regclass, bytea, text, text, jsonb, timestamptz, text[], text, uuid) IS
+	'split a pprof file as pprof_split does and insert one row per sample type and label combination into target';

@@ -617,3 +617,51 @@ pprof_build_tree(PprofFile *file, int type_index)
 	}
 	return tree;
 }
+
+/* Pyroscope's default display names of Go's sample types (its DefaultSampleTypeMapping). */
+static const char *
+default_display_name(void *arg, const char *type)
+{
+	static const char *const names[][2] = {
+		{"samples", "cpu"}, {"goroutine", "goroutines"},
+		{"contentions", "mutex_count"}, {"delay", "mutex_duration"},
+	};
+
+	(void) arg;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(type, names[i][0]) == 0)
+			return names[i][1];
+	return NULL;
+}
+
+/* What Pyroscope calls the profile (see pprof_decode.h). */
+const char *
+pprof_profile_name(const PprofFile *file, PprofDisplayNameFn display_name, void *arg)
+{
+	const char *st = "";
+
+	if (display_name == NULL)
+		display_name = default_display_name;
+	for (uint32_t i = 0; i < file->sample_type_count; i++)
+		if (strcmp(file->type_names[i], "wall") == 0)
+			return "wall";
+	for (uint32_t i = 0; i < file->sample_type_count; i++)
+	{
+		const char *shown = display_name(arg, file->type_names[i]);
+
+		st = shown && shown[0] ? shown : file->type_names[i];
+		if (strstr(st, "cpu"))
+			return "process_cpu";
+		if (strstr(st, "alloc_") || strstr(st, "inuse_") || strcmp(st, "space") == 0 ||
+			strcmp(st, "objects") == 0)
+			return "memory";
+		if (strstr(st, "mutex_"))
+			return "mutex";
+		if (strstr(st, "block_"))
+			return "block";
+		if (strstr(st, "goroutines"))
+			return "goroutines";
+	}
+	/* as Pyroscope: the last sample type's (display) name */
+	return st;
+}

@@ -1,21 +1,29 @@
 /*
  * sql_ingest.c
  *	  SQL entry points that turn pprof bytes into `profile` values:
- *	  profile_from_pprof() and pprof_split().
+ *	  profile_from_pprof(), pprof_split(), and pprof_ingest(), which splits
+ *	  and inserts into a table in one call (the collector's way in).
  */
 #include "sql_module.h"
 #include "pprof_split.h"
 
+#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
+#include "executor/spi.h"
 #include "funcapi.h"
 #include "utils/array.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/syscache.h"
+#include "utils/timestamp.h"
+#include "utils/uuid.h"
 
 PG_FUNCTION_INFO_V1(profile_from_pprof);
 PG_FUNCTION_INFO_V1(pprof_split);
+PG_FUNCTION_INFO_V1(pprof_ingest);
 
 /* Decode a pprof bytea with the current settings. */
 static PprofFile *
@@ -125,4 +133,168 @@ pprof_split(PG_FUNCTION_ARGS)
 	MemoryContextSwitchTo(caller);
 	MemoryContextDelete(work);
 	return (Datum) 0;
+}
+
+/* The schema pg_pprof is installed in: that of the running function. */
+static Oid
+extension_schema(FunctionCallInfo fcinfo)
+{
+	return get_func_namespace(fcinfo->flinfo->fn_oid);
+}
+
+/* Raise 22004 for a NULL argument that must not be NULL. */
+static void
+require_arg(FunctionCallInfo fcinfo, int argno, const char *name)
+{
+	if (PG_ARGISNULL(argno))
+		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+						errmsg("%s must not be NULL", name)));
+}
+
+/*
+ * Record request_id in pprof_ingest_requests; false if it was there already
+ * (the request was stored before, by this or a concurrent transaction, so
+ * this call is a no-op).  A concurrent insert of the same id waits for the
+ * other transaction and then sees the conflict.
+ */
+static bool
+claim_request(FunctionCallInfo fcinfo, Datum request_id)
+{
+	char	   *sql = psprintf("INSERT INTO %s.pprof_ingest_requests (request_id) VALUES ($1) "
+							   "ON CONFLICT (request_id) DO NOTHING",
+							   quote_identifier(get_namespace_name(extension_schema(fcinfo))));
+	Oid			types[1] = {UUIDOID};
+	Datum		values[1] = {request_id};
+
+	if (SPI_execute_with_args(sql, 1, types, values, NULL, false, 0) != SPI_OK_INSERT)
+		elog(ERROR, "pprof_ingest: recording the request id failed");
+	return SPI_processed == 1;
+}
+
+/*
+ * The INSERT of one row into target, with parameters for every value: the
+ * caller's text never becomes SQL, and the table name is quoted.
+ */
+static SPIPlanPtr
+prepare_row_insert(FunctionCallInfo fcinfo, Oid target, bool with_tenant)
+{
+	Oid			profile_type = GetSysCacheOid2(TYPENAMENSP, Anum_pg_type_oid,
+											   CStringGetDatum("profile"),
+											   ObjectIdGetDatum(extension_schema(fcinfo)));
+	Oid			types[8] = {TIMESTAMPTZOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, JSONBOID,
+		profile_type, TEXTOID};
+	char	   *relname = quote_qualified_identifier(get_namespace_name(get_rel_namespace(target)),
+													 get_rel_name(target));
+	char	   *sql = psprintf("INSERT INTO %s (time, service, name, sample_type, unit, labels, "
+							   "profile%s) VALUES ($1, $2, $3, $4, $5, $6, $7%s)",
+							   relname, with_tenant ? ", tenant" : "", with_tenant ? ", $8" : "");
+	SPIPlanPtr	plan = SPI_prepare(sql, with_tenant ? 8 : 7, types);
+
+	if (plan == NULL)
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						errmsg("cannot insert into %s: %s", relname,
+							   SPI_result_code_string(SPI_result)),
+						errhint("The table needs the columns time, service, name, sample_type, unit, labels and profile%s.",
+								with_tenant ? ", and tenant" : "")));
+	return plan;
+}
+
+/*
+ * The row time: the profile's own time_nanos, or at when that is unknown or
+ * in 1970 (old pyspy, rbspy and pyroscope-rs send microseconds), as
+ * Pyroscope replaces it.
+ */
+static TimestampTz
+row_time(const PprofFile *file, TimestampTz at)
+{
+	const int64 year_1971_ns = INT64CONST(31536000) * 1000000000;
+	int64		ns = file->meta.start_ns;
+
+	if (ns < year_1971_ns)
+		return at;
+	return (TimestampTz) (ns / 1000) -
+		((int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * USECS_PER_DAY);
+}
+
+/*
+ * pprof_ingest(target, data, service, name, labels, at, label_keys, tenant,
+ * request_id): split data as pprof_split does and insert one row per sample
+ * type and label combination into target; returns the number of rows.
+ * labels are the caller's labels with the selected pprof sample labels
+ * merged in (the sample labels win on a shared key, as in Pyroscope, where
+ * they split a series further); a NULL name is derived as Pyroscope
+ * derives it; a repeated request_id makes the call a no-op that returns 0.
+ */
+Datum
+pprof_ingest(PG_FUNCTION_ARGS)
+{
+	MemoryContext caller = CurrentMemoryContext;
+	MemoryContext work;
+	Oid			target;
+	Jsonb	   *caller_labels;
+	TimestampTz at;
+	const char **keys = NULL;
+	int			key_count = 0;
+	bool		with_tenant = !PG_ARGISNULL(7);
+	PprofFile  *file;
+	PprofGroup *groups;
+	uint32		group_count;
+	const char *name;
+	SPIPlanPtr	plan;
+	TimestampTz time;
+	int64		rows = 0;
+
+	require_arg(fcinfo, 0, "target");
+	require_arg(fcinfo, 1, "data");
+	require_arg(fcinfo, 2, "service");
+	target = PG_GETARG_OID(0);
+	caller_labels = PG_ARGISNULL(4) ? NULL : PG_GETARG_JSONB_P(4);
+	at = PG_ARGISNULL(5) ? GetCurrentTransactionStartTimestamp() : PG_GETARG_TIMESTAMPTZ(5);
+	if (!PG_ARGISNULL(6))
+		keys = label_keys_arg(PG_GETARG_ARRAYTYPE_P(6), &key_count);
+
+	SPI_connect();
+	if (!PG_ARGISNULL(8) && !claim_request(fcinfo, PG_GETARG_DATUM(8)))
+	{
+		SPI_finish();
+		PG_RETURN_INT32(0);
+	}
+	plan = prepare_row_insert(fcinfo, target, with_tenant);
+
+	work = AllocSetContextCreate(caller, "pprof_ingest", ALLOCSET_DEFAULT_SIZES);
+	MemoryContextSwitchTo(work);
+	file = open_pprof_arg(PG_GETARG_BYTEA_PP(1));
+	groups = pprof_build_groups(file, keys, key_count, &group_count);
+	name = PG_ARGISNULL(3) ? pprof_profile_name(file, NULL, NULL)
+		: text_to_cstring(PG_GETARG_TEXT_PP(3));
+	time = row_time(file, at);
+
+	for (uint32 t = 0; t < file->sample_type_count; t++)
+	{
+		for (uint32 g = 0; g < group_count; g++)
+		{
+			Datum		values[8];
+			Datum		labels = DirectFunctionCall1(jsonb_in,
+													 CStringGetDatum(groups[g].labels_json));
+
+			if (caller_labels)
+				labels = DirectFunctionCall2(jsonb_concat, JsonbPGetDatum(caller_labels), labels);
+			values[0] = TimestampTzGetDatum(time);
+			values[1] = PG_GETARG_DATUM(2);
+			values[2] = CStringGetTextDatum(name);
+			values[3] = CStringGetTextDatum(file->type_names[t]);
+			values[4] = CStringGetTextDatum(file->unit_names[t]);
+			values[5] = labels;
+			values[6] = PointerGetDatum(profile_datum_from_tree(groups[g].trees[t], work));
+			values[7] = with_tenant ? PG_GETARG_DATUM(7) : (Datum) 0;
+			if (SPI_execute_plan(plan, values, NULL, false, 0) != SPI_OK_INSERT)
+				elog(ERROR, "pprof_ingest: insert failed");
+			rows += SPI_processed;
+			CHECK_FOR_INTERRUPTS();
+		}
+	}
+	MemoryContextSwitchTo(caller);
+	MemoryContextDelete(work);
+	SPI_finish();
+	PG_RETURN_INT32((int32) Min(rows, PG_INT32_MAX));
 }
