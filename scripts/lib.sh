@@ -90,8 +90,10 @@ pp_install_deps() {
 # Directory of the PostgreSQL 15 server binaries.
 pp_pgbin() { echo /usr/lib/postgresql/15/bin; }
 
-# Build and install the extension.
+# Build and install the extension (PP_SKIP_BUILD=1: use what is installed,
+# for a second checkout that must not replace the first one's build).
 pp_build() {
+	[ "${PP_SKIP_BUILD:-0}" = 1 ] && { pp_say "PP_SKIP_BUILD=1: using the installed extension"; return 0; }
 	make -C "$PP_ROOT" -s PG_CONFIG=/usr/bin/pg_config >/dev/null
 	make -C "$PP_ROOT" -s install PG_CONFIG=/usr/bin/pg_config >/dev/null
 }
