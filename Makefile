@@ -16,7 +16,7 @@ PGFILEDESC = "pg_pprof - pprof profiles as a compressed type"
 # call tree -> encode -> stored value -> decode -> merge -> views -> export.
 # This is the only list of them: the server, the fuzzers and the test tools
 # all build from it.
-CORE_SRCS = src/bytebuf.c src/utf8_text.c src/gzip_io.c gen/profile.pb-c.c \
+CORE_SRCS = src/bytebuf.c src/utf8_text.c src/keyed_hash.c src/gzip_io.c gen/profile.pb-c.c \
 	src/pprof_decode.c src/pprof_split.c src/profile_meta.c src/calltree.c \
 	src/profile_encode.c src/profile_decode.c src/profile_merge.c src/views.c \
 	src/export_pprof.c src/export_folded.c src/export_svg.c

@@ -14,6 +14,7 @@ typedef struct ByteBuf
 	uint8_t    *data;
 	size_t		len;
 	size_t		cap;
+	PPBudget   *budget;			/* charged as the buffer grows, or NULL */
 } ByteBuf;
 
 /* A read cursor over bytes that may be hostile: every read is bounds-checked. */
@@ -26,6 +27,7 @@ typedef struct ByteReader
 } ByteReader;
 
 extern void bytebuf_init(ByteBuf *buf, size_t initial_capacity);
+extern void bytebuf_init_budget(ByteBuf *buf, size_t initial_capacity, PPBudget *budget);
 extern void bytebuf_reserve(ByteBuf *buf, size_t extra);
 extern void bytebuf_append(ByteBuf *buf, const void *data, size_t len);
 extern void bytebuf_put_varint(ByteBuf *buf, uint64_t value);

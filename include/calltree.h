@@ -89,6 +89,7 @@ extern uint32_t symtab_intern(SymbolTable *st, const char *name, size_t name_len
 extern void symtab_set_file(SymbolTable *st, uint32_t id, const char *file, size_t file_len);
 
 extern CallTree *calltree_create(SymbolTable *symbols);
+extern CallTree *calltree_create_sized(SymbolTable *symbols, uint32_t nodes);
 extern void calltree_reserve(CallTree *tree, uint32_t nodes);
 extern uint32_t calltree_child(CallTree *tree, uint32_t parent, uint32_t symbol);
 extern void calltree_add_stack(CallTree *tree, const uint32_t *frames, uint32_t depth,

@@ -12,7 +12,7 @@
  * sorted in byte order; NUL-terminated.  Samples with an empty stack have
  * no folded form and are left out.
  */
-extern char *folded_encode(const ProfileView *view, size_t *out_len);
+extern char *folded_encode(const ProfileView *view, PPBudget *budget, size_t *out_len);
 
 /*
  * Parse folded stacks into a tree over symbols.  Blank lines are skipped

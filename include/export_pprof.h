@@ -10,8 +10,11 @@
 /*
  * A gzip-compressed pprof of a decoded profile: one function and one
  * location (without address) per function name, one sample per distinct
- * stack.  The bytes are deterministic.
+ * stack.  The bytes are deterministic.  The message, its packed bytes and
+ * the gzip output are charged to budget as they are built: a deep tree's
+ * samples repeat its paths, so the message can be far larger than the
+ * profile.
  */
-extern uint8_t *pprof_encode(const ProfileView *view, size_t *out_len);
+extern uint8_t *pprof_encode(const ProfileView *view, PPBudget *budget, size_t *out_len);
 
 #endif							/* EXPORT_PPROF_H */

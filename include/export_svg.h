@@ -26,6 +26,7 @@ typedef struct SvgOptions
 	const char *unit;
 	int			width;			/* SVG_MIN_WIDTH .. SVG_MAX_WIDTH, else PP_ERR_BAD_ARGUMENT */
 	bool		diff;			/* rows carry a comparison side (value_right) */
+	PPBudget   *budget;			/* the document is charged to it as it grows (may be NULL) */
 } SvgOptions;
 
 /*

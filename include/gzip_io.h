@@ -13,7 +13,10 @@
  */
 extern uint8_t *gunzip(const uint8_t *data, size_t len, size_t max_bytes, size_t *out_len);
 
-/* gzip bytes deterministically (no name, no time in the header). */
-extern uint8_t *gzip_bytes(const uint8_t *data, size_t len, size_t *out_len);
+/*
+ * gzip bytes deterministically (no name, no time in the header), charging
+ * the output to budget (NULL: none).
+ */
+extern uint8_t *gzip_bytes(const uint8_t *data, size_t len, PPBudget *budget, size_t *out_len);
 
 #endif							/* GZIP_IO_H */

@@ -72,6 +72,44 @@ extern void pp_free(void *ptr);
 /* Let the host cancel a long loop (CHECK_FOR_INTERRUPTS in the server). */
 extern void pp_check_interrupts(void);
 
+/* In a loop with counter i, let the host cancel every 65536 iterations. */
+#define PP_CHECK_INTERRUPTS_EVERY(i) \
+	do { if (((i) & 0xffff) == 0xffff) pp_check_interrupts(); } while (0)
+
+/*
+ * The 16-byte key of the cores' keyed hashes (hash tables of names and ids
+ * taken from hostile input).  The server draws a random key per backend,
+ * so nobody can build names that collide; the standalone layer uses a fixed
+ * key, so fuzz findings reproduce.
+ */
+extern const uint8_t *pp_hash_key(void);
+
+/*
+ * What one call may build: its output and the working memory that grows
+ * with it, counted as it is built.  limit 0 means no limit.
+ */
+typedef struct PPBudget
+{
+	size_t		used;
+	size_t		limit;
+	const char *what;			/* names the output in the error, e.g. "folded text" */
+} PPBudget;
+
+/* Raise the PP_ERR_LIMIT error of a budget that bytes more would exceed. */
+extern void pp_budget_exceeded(const PPBudget *budget, size_t bytes)
+			__attribute__((noreturn));
+
+/* Count bytes against a budget (NULL: no budget). */
+static inline void
+pp_budget_charge(PPBudget *budget, size_t bytes)
+{
+	if (budget == NULL || budget->limit == 0)
+		return;
+	if (bytes > budget->limit - budget->used)
+		pp_budget_exceeded(budget, bytes);
+	budget->used += bytes;
+}
+
 /* Multiply two sizes, raising PP_ERR_LIMIT on overflow. */
 static inline size_t
 pp_mul_size(size_t a, size_t b)

@@ -17,12 +17,19 @@
 extern int	pg_pprof_max_input_bytes;
 extern int	pg_pprof_max_stack_depth;
 extern int	pg_pprof_compression_level;
+extern int	pg_pprof_max_output_bytes;
 
 /* Limits for the stored format, from the GUCs. */
 extern ProfileLimits pg_pprof_limits(void);
 
 /* Decoding options for pprof input, from the GUCs, with PostgreSQL regexes. */
 extern PprofOptions pg_pprof_options(void);
+
+/* A budget of pg_pprof.max_output_bytes for one call's result, named what. */
+extern PPBudget pg_pprof_output_budget(const char *what);
+
+/* A text value of len bytes, refused (54000) when no text value can be that long. */
+extern text *text_from_bytes(const char *bytes, size_t len);
 
 /* Copy len bytes into a new varlena (bytea or profile) in the current context. */
 extern bytea *bytea_from_bytes(const void *bytes, size_t len);

@@ -46,10 +46,11 @@ extern CallTree *flame_filter(const CallTree *src, const uint8_t *flags, bool ha
  * Flame-graph rows of tree.  right_self (or NULL) holds a second self
  * value per node for diffs.  With max_nodes > 0 and more nodes than that,
  * children whose |value| (+ |value_right|) is below the max_nodes-th
- * largest are folded into one "other" child per parent.
+ * largest are folded into one "other" child per parent.  Each row, with its
+ * label, is charged to budget (NULL: none) as it is made.
  */
 extern FlameRow *flame_rows(const CallTree *tree, const int64_t *right_self,
-							int64_t max_nodes, uint32_t *row_count);
+							int64_t max_nodes, PPBudget *budget, uint32_t *row_count);
 
 /*
  * One tree of both sides of a diff, for flame_rows(): baseline's nodes with

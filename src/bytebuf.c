@@ -10,26 +10,58 @@
 void
 bytebuf_init(ByteBuf *buf, size_t initial_capacity)
 {
+	bytebuf_init_budget(buf, initial_capacity, NULL);
+}
+
+/* Start an empty buffer whose growth is charged to budget. */
+void
+bytebuf_init_budget(ByteBuf *buf, size_t initial_capacity, PPBudget *budget)
+{
 	if (initial_capacity < 64)
 		initial_capacity = 64;
+	pp_budget_charge(budget, initial_capacity);
 	buf->data = pp_alloc(initial_capacity);
 	buf->len = 0;
 	buf->cap = initial_capacity;
+	buf->budget = budget;
 }
 
-/* Make room for extra more bytes. */
+/* The error of an exceeded budget, naming what was being built. */
+void
+pp_budget_exceeded(const PPBudget *budget, size_t bytes)
+{
+	pp_error_ext(PP_ERR_LIMIT, NULL, "Raise pg_pprof.max_output_bytes, or ask for less (max_nodes, a filter).",
+				 "%s would exceed pg_pprof.max_output_bytes (%zu bytes)",
+				 budget->what ? budget->what : "the result", budget->limit);
+}
+
+/*
+ * Make room for extra more bytes.  A buffer with a budget never grows past
+ * what is left of it: doubling stops at the budget's edge, and only a need
+ * beyond it raises the budget's error.
+ */
 void
 bytebuf_reserve(ByteBuf *buf, size_t extra)
 {
 	size_t		need;
+	size_t		cap = buf->cap;
 
 	if (__builtin_add_overflow(buf->len, extra, &need))
 		pp_error(PP_ERR_LIMIT, "buffer size overflows");
-	if (need <= buf->cap)
+	if (need <= cap)
 		return;
-	while (buf->cap < need)
-		buf->cap = pp_mul_size(buf->cap, 2);
-	buf->data = pp_realloc(buf->data, buf->cap);
+	while (cap < need)
+		cap = pp_mul_size(cap, 2);
+	if (buf->budget && buf->budget->limit)
+	{
+		size_t		left = buf->budget->limit - buf->budget->used;
+
+		if (cap - buf->cap > left && need - buf->cap <= left)
+			cap = buf->cap + left;
+	}
+	pp_budget_charge(buf->budget, cap - buf->cap);
+	buf->data = pp_realloc(buf->data, cap);
+	buf->cap = cap;
 }
 
 /* Append len bytes. */

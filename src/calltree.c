@@ -3,6 +3,7 @@
  *	  Interned symbols and the in-memory call tree.
  */
 #include "calltree.h"
+#include "keyed_hash.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -10,39 +11,18 @@
 #define INTERNER_ARENA_BLOCK 65536
 #define MAX_TABLE_ENTRIES (UINT32_MAX / 4)
 
-/* Hash a byte string eight bytes at a time (multiply-xorshift mixing). */
-static uint32_t
-hash_bytes(const char *s, size_t len)
+/* The interner's 32-bit hash of a string: keyed, so input cannot flood a slot. */
+static inline uint32_t
+hash_string(const char *s, size_t len)
 {
-	uint64_t	h = 0x9E3779B97F4A7C15ULL ^ len;
-	uint64_t	w = 0;
-
-	while (len >= 8)
-	{
-		memcpy(&w, s, 8);
-		h = (h ^ w) * 0xff51afd7ed558ccdULL;
-		h ^= h >> 32;
-		s += 8;
-		len -= 8;
-	}
-	w = 0;
-	if (len > 0)
-		memcpy(&w, s, len);
-	h = (h ^ w) * 0xc4ceb9fe1a85ec53ULL;
-	h ^= h >> 29;
-	return (uint32_t) h;
+	return (uint32_t) keyed_hash_bytes(s, len);
 }
 
-/* Mix a (parent, symbol) pair into a slot hash. */
+/* Mix a (parent, symbol) pair into a slot hash (keyed, see keyed_hash.h). */
 static inline uint32_t
 hash_edge(uint32_t parent, uint32_t symbol)
 {
-	uint64_t	k = ((uint64_t) parent << 32) | symbol;
-
-	k ^= k >> 33;
-	k *= 0xff51afd7ed558ccdULL;
-	k ^= k >> 33;
-	return (uint32_t) k;
+	return (uint32_t) keyed_mix_u64(((uint64_t) parent << 32) | symbol);
 }
 
 /* Start an empty interner. */
@@ -97,6 +77,7 @@ interner_grow_slots(StringInterner *in)
 		while (slots[i] != 0)
 			i = (i + 1) & new_mask;
 		slots[i] = id + 1;
+		PP_CHECK_INTERRUPTS_EVERY(id);
 	}
 	pp_free(in->slots);
 	in->slots = slots;
@@ -107,7 +88,7 @@ interner_grow_slots(StringInterner *in)
 uint32_t
 interner_lookup(const StringInterner *in, const char *s, size_t len)
 {
-	uint32_t	h = hash_bytes(s, len);
+	uint32_t	h = hash_string(s, len);
 	uint32_t	i = h & in->slot_mask;
 
 	while (in->slots[i] != 0)
@@ -126,7 +107,7 @@ interner_lookup(const StringInterner *in, const char *s, size_t len)
 uint32_t
 interner_intern(StringInterner *in, const char *s, size_t len)
 {
-	uint32_t	h = hash_bytes(s, len);
+	uint32_t	h = hash_string(s, len);
 	uint32_t	i = h & in->slot_mask;
 	uint32_t	id;
 
@@ -202,10 +183,24 @@ symtab_set_file(SymbolTable *st, uint32_t id, const char *file, size_t file_len)
 CallTree *
 calltree_create(SymbolTable *symbols)
 {
-	CallTree   *tree = pp_alloc0(sizeof(CallTree));
+	return calltree_create_sized(symbols, 256);
+}
 
+/* Create a tree holding only its root, with room for about nodes nodes. */
+CallTree *
+calltree_create_sized(SymbolTable *symbols, uint32_t nodes)
+{
+	CallTree   *tree = pp_alloc0(sizeof(CallTree));
+	size_t		slots = 16;
+
+	if (nodes < 4)
+		nodes = 4;
+	if (nodes > MAX_TABLE_ENTRIES)
+		nodes = MAX_TABLE_ENTRIES;
+	while (slots < (size_t) nodes * 2)
+		slots *= 2;
 	tree->symbols = symbols;
-	tree->capacity = 256;
+	tree->capacity = nodes;
 	tree->nodes = pp_alloc_array(tree->capacity, sizeof(CallTreeNode));
 	tree->count = 1;
 	tree->nodes[0].symbol = CALLTREE_NONE;
@@ -214,8 +209,8 @@ calltree_create(SymbolTable *symbols)
 	tree->nodes[0].next_sibling = CALLTREE_NONE;
 	tree->nodes[0].child_count = 0;
 	tree->nodes[0].self = 0;
-	tree->slot_mask = 511;
-	tree->slots = pp_alloc0(sizeof(CallTreeSlot) * 512);
+	tree->slot_mask = (uint32_t) (slots - 1);
+	tree->slots = pp_alloc0(pp_mul_size(slots, sizeof(CallTreeSlot)));
 	profile_meta_init(&tree->meta);
 	return tree;
 }
@@ -245,6 +240,7 @@ calltree_rehash(CallTree *tree, size_t min_slots)
 		slots[i].parent = parent;
 		slots[i].symbol = symbol;
 		slots[i].node = n;
+		PP_CHECK_INTERRUPTS_EVERY(n);
 	}
 	pp_free(tree->slots);
 	tree->slots = slots;
@@ -412,7 +408,10 @@ calltree_total(const CallTree *tree)
 	int64_t		total = 0;
 
 	for (uint32_t n = 0; n < tree->count; n++)
+	{
 		total = pp_add_int64(total, tree->nodes[n].self);
+		PP_CHECK_INTERRUPTS_EVERY(n);
+	}
 	return total;
 }
 
@@ -437,6 +436,7 @@ calltree_sorted_children(const CallTree *tree, const uint32_t *rank, CallTreeChi
 	out->children = pp_alloc_array(count, sizeof(uint64_t));
 	for (uint32_t n = 1; n < count; n++)
 		out->child_start[tree->nodes[n].parent + 1]++;
+	pp_check_interrupts();
 	for (uint32_t p = 0; p < count; p++)
 		out->child_start[p + 1] += out->child_start[p];
 	memcpy(fill, out->child_start, sizeof(uint32_t) * count);
@@ -445,6 +445,7 @@ calltree_sorted_children(const CallTree *tree, const uint32_t *rank, CallTreeChi
 		const CallTreeNode *node = &tree->nodes[n];
 
 		out->children[fill[node->parent]++] = ((uint64_t) rank[node->symbol] << 32) | n;
+		PP_CHECK_INTERRUPTS_EVERY(n);
 	}
 	for (uint32_t p = 0; p < count; p++)
 	{
@@ -490,7 +491,9 @@ interner_ranks(const StringInterner *in)
 		refs[i].len = in->lengths[i];
 		refs[i].id = i;
 	}
+	pp_check_interrupts();
 	qsort(refs, n, sizeof(StringRef), compare_string_refs);
+	pp_check_interrupts();
 	for (uint32_t i = 0; i < n; i++)
 		rank[refs[i].id] = i;
 	pp_free(refs);
@@ -564,6 +567,7 @@ calltree_check_invariants(const CallTree *tree)
 		}
 		if (listed != children[n] || tree->nodes[n].child_count != children[n])
 			broken("child count differs from the child list", n);
+		PP_CHECK_INTERRUPTS_EVERY(n);
 	}
 	pp_free(children);
 }

@@ -45,7 +45,23 @@ is_blank(char c)
 	return c == ' ' || c == '\t';
 }
 
-/* Parse folded stacks into a tree over symbols (see export.h). */
+/*
+ * Intern one frame name, with invalid UTF-8 replaced as pprof names are: a
+ * database in SQL_ASCII hands over any bytes, and stored names must be UTF-8.
+ */
+static uint32_t
+intern_frame(SymbolTable *symbols, const char *name, size_t len)
+{
+	size_t		clean_len;
+	const char *clean = utf8_sanitize(name, len, &clean_len);
+	uint32_t	id = symtab_intern(symbols, clean, clean_len, NULL, 0);
+
+	if (clean != name)
+		pp_free((void *) clean);
+	return id;
+}
+
+/* Parse folded stacks into a tree over symbols (see export_folded.h). */
 CallTree *
 folded_decode(const char *text, size_t len, SymbolTable *symbols, uint32_t max_stack_depth)
 {
@@ -108,7 +124,7 @@ folded_decode(const char *text, size_t len, SymbolTable *symbols, uint32_t max_s
 				capacity *= 2;
 				frames = pp_realloc(frames, pp_mul_size(capacity, sizeof(uint32_t)));
 			}
-			frames[depth++] = symtab_intern(symbols, line + frame_start, i - frame_start, NULL, 0);
+			frames[depth++] = intern_frame(symbols, line + frame_start, i - frame_start);
 			frame_start = i + 1;
 		}
 		if (count != 0)
@@ -139,15 +155,17 @@ compare_lines(const void *a, const void *b)
 
 /* Folded stacks of a decoded profile, sorted; NUL-terminated. */
 char *
-folded_encode(const ProfileView *view, size_t *out_len)
+folded_encode(const ProfileView *view, PPBudget *budget, size_t *out_len)
 {
 	ByteBuf		lines;
 	ByteBuf		out;
 	uint32_t   *path = pp_alloc_array((size_t) view->node_count + 1, sizeof(uint32_t));
-	FoldedLine *index = pp_alloc_array((size_t) view->node_count + 1, sizeof(FoldedLine));
+	FoldedLine *index;
 	uint32_t	nlines = 0;
 
-	bytebuf_init(&lines, 4096);
+	pp_budget_charge(budget, pp_mul_size((size_t) view->node_count + 1, sizeof(FoldedLine)));
+	index = pp_alloc_array((size_t) view->node_count + 1, sizeof(FoldedLine));
+	bytebuf_init_budget(&lines, 4096, budget);
 	for (uint32_t i = 0; i < view->node_count; i++)
 	{
 		uint32_t	depth = view->node_depth[i];
@@ -170,16 +188,16 @@ folded_encode(const ProfileView *view, size_t *out_len)
 		bytebuf_append(&lines, num, (size_t) n);
 		index[nlines].len = lines.len - index[nlines].offset;
 		nlines++;
-		if ((i & 0xfff) == 0xfff)
-			pp_check_interrupts();
+		pp_check_interrupts();	/* a line repeats its whole path */
 	}
 	folded_base = (const char *) lines.data;
 	qsort(index, nlines, sizeof(FoldedLine), compare_lines);
-	bytebuf_init(&out, lines.len + nlines + 1);
+	bytebuf_init_budget(&out, lines.len + nlines + 1, budget);
 	for (uint32_t l = 0; l < nlines; l++)
 	{
 		bytebuf_append(&out, lines.data + index[l].offset, index[l].len);
 		bytebuf_append(&out, "\n", 1);
+		pp_check_interrupts();
 	}
 	bytebuf_append(&out, "", 1);
 	pp_free(lines.data);

@@ -48,9 +48,15 @@ value_type(ExportStrings *st, const char *type, const char *unit)
 	return vt;
 }
 
+/* What one function (with its location and line) costs in the message. */
+#define FUNCTION_COST (sizeof(Pprof__Function) + sizeof(Pprof__Location) + \
+					   sizeof(Pprof__Line) + 4 * sizeof(void *) + 32)
+/* What one sample costs besides its location ids. */
+#define SAMPLE_COST (sizeof(Pprof__Sample) + sizeof(int64_t) + sizeof(void *) + 16)
+
 /* A gzip-compressed pprof of a decoded profile. */
 uint8_t *
-pprof_encode(const ProfileView *view, size_t *out_len)
+pprof_encode(const ProfileView *view, PPBudget *budget, size_t *out_len)
 {
 	Pprof__Profile msg;
 	ExportStrings st;
@@ -93,6 +99,7 @@ pprof_encode(const ProfileView *view, size_t *out_len)
 	file_string[0] = 0;
 	for (uint32_t f = 0; f < view->file_count; f++)
 		file_string[f + 1] = add_string(&st, view->files[f].data, view->files[f].len);
+	pp_budget_charge(budget, pp_mul_size(nsym + (size_t) view->file_count + 2, FUNCTION_COST));
 	msg.n_function = nsym;
 	msg.function = pp_alloc_array(nsym + 1, sizeof(Pprof__Function *));
 	msg.n_location = nsym;
@@ -145,6 +152,8 @@ pprof_encode(const ProfileView *view, size_t *out_len)
 		path[depth - 1] = view->node_symbol[i];
 		if (view->node_self[i] == 0)
 			continue;
+		/* a sample lists its whole path: a deep tree repeats its paths */
+		pp_budget_charge(budget, SAMPLE_COST + pp_mul_size(depth, sizeof(uint64_t) + 2));
 		sample = pp_alloc(sizeof(Pprof__Sample));
 		pprof__sample__init(sample);
 		sample->n_value = 1;
@@ -155,17 +164,17 @@ pprof_encode(const ProfileView *view, size_t *out_len)
 		for (uint32_t d = 0; d < depth; d++)
 			sample->location_id[d] = (uint64_t) path[depth - 1 - d] + 1;
 		msg.sample[msg.n_sample++] = sample;
-		if ((i & 0xfff) == 0xfff)
-			pp_check_interrupts();
+		pp_check_interrupts();	/* a sample repeats its whole path */
 	}
 
 	msg.n_string_table = st.count;
 	msg.string_table = st.items;
 	packed_len = pprof__profile__get_packed_size(&msg);
+	pp_budget_charge(budget, packed_len);
 	packed = pp_alloc(packed_len ? packed_len : 1);
 	if (pprof__profile__pack(&msg, packed) != packed_len)
 		pp_error(PP_ERR_INTERNAL, "pprof packing gave an unexpected size");
-	result = gzip_bytes(packed, packed_len, out_len);
+	result = gzip_bytes(packed, packed_len, budget, out_len);
 	pp_free(packed);
 	pp_free(path);
 	return result;

@@ -752,7 +752,7 @@ svg_render(const FlameRow *rows, uint32_t nrows, const SvgOptions *options, size
 		o.unit = "";
 	svg_layout(rows, nrows, o.width, o.diff, &lay);
 
-	bytebuf_init(&buf, 4096 + (size_t) nrows * 200);
+	bytebuf_init_budget(&buf, 4096, o.budget);
 	put_header(&buf, &rows[0], &o, &lay);
 	for (uint32_t i = 0; i < nrows; i++)
 	{
@@ -760,8 +760,7 @@ svg_render(const FlameRow *rows, uint32_t nrows, const SvgOptions *options, size
 			continue;
 		put_frame(&buf, rows, i, &o, &lay);
 		check_size(&buf);
-		if ((i & 0xfff) == 0xfff)
-			pp_check_interrupts();
+		pp_check_interrupts();	/* a frame's label may be megabytes */
 	}
 	put_str(&buf, "</g></svg>");
 	check_size(&buf);

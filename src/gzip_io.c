@@ -102,28 +102,49 @@ gunzip(const uint8_t *data, size_t len, size_t max_bytes, size_t *out_len)
 	return out.data;
 }
 
-/* gzip bytes deterministically (no name, no time in the header). */
+/*
+ * gzip bytes deterministically (no name, no time in the header).  zlib
+ * counts in 32 bits, so the input is fed and the output taken in chunks of
+ * at most GZIP_CHUNK bytes, with a chance to cancel between them.
+ */
+#define GZIP_CHUNK ((size_t) 1 << 20)
+
 uint8_t *
-gzip_bytes(const uint8_t *data, size_t len, size_t *out_len)
+gzip_bytes(const uint8_t *data, size_t len, PPBudget *budget, size_t *out_len)
 {
 	z_stream	zs;
 	ByteBuf		out;
-	int			rc;
+	size_t		fed = 0;
+	int			rc = Z_OK;
 
 	memset(&zs, 0, sizeof(zs));
 	zs.zalloc = zlib_alloc;
 	zs.zfree = zlib_free;
 	if (deflateInit2(&zs, 6, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY) != Z_OK)
 		pp_error(PP_ERR_INTERNAL, "could not initialise zlib");
-	bytebuf_init(&out, deflateBound(&zs, len) + 64);
-	zs.next_in = (Bytef *) data;
-	zs.avail_in = (uInt) len;
-	zs.next_out = out.data;
-	zs.avail_out = (uInt) out.cap;
-	rc = deflate(&zs, Z_FINISH);
-	if (rc != Z_STREAM_END)
-		pp_error(PP_ERR_INTERNAL, "gzip compression failed");
-	out.len = zs.total_out;
+	bytebuf_init_budget(&out, len / 4 + 64, budget);
+	while (rc != Z_STREAM_END)
+	{
+		size_t		chunk = len - fed < GZIP_CHUNK ? len - fed : GZIP_CHUNK;
+
+		if (zs.avail_in == 0 && chunk > 0)
+		{
+			zs.next_in = (Bytef *) data + fed;
+			zs.avail_in = (uInt) chunk;
+			fed += chunk;
+		}
+		bytebuf_reserve(&out, GZIP_CHUNK);
+		zs.next_out = out.data + out.len;
+		zs.avail_out = (uInt) (out.cap - out.len < GZIP_CHUNK ? out.cap - out.len : GZIP_CHUNK);
+		rc = deflate(&zs, fed == len && zs.avail_in == 0 ? Z_FINISH : Z_NO_FLUSH);
+		if (rc != Z_OK && rc != Z_STREAM_END && rc != Z_BUF_ERROR)
+		{
+			deflateEnd(&zs);
+			pp_error(PP_ERR_INTERNAL, "gzip compression failed");
+		}
+		out.len = (size_t) (zs.next_out - out.data);
+		pp_check_interrupts();
+	}
 	deflateEnd(&zs);
 	*out_len = out.len;
 	return out.data;

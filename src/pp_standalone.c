@@ -116,6 +116,18 @@ pp_error_ext(PPErrorKind kind, const char *detail, const char *hint, const char 
 	longjmp(*current_handler, 1);
 }
 
+/*
+ * The key of the cores' keyed hashes: fixed outside the server, so a fuzz
+ * finding or a benchmark run reproduces exactly.
+ */
+const uint8_t *
+pp_hash_key(void)
+{
+	static const uint8_t key[16] = "pg_pprof fuzzkey";
+
+	return key;
+}
+
 /* A failed pp_assert: print it and abort, as a failed Assert() does. */
 void
 pp_assert_failed(const char *condition, const char *file, int line)

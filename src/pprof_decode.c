@@ -10,6 +10,7 @@
 #include "pprof_decode.h"
 #include "bytebuf.h"
 #include "gzip_io.h"
+#include "keyed_hash.h"
 #include "utf8_text.h"
 #include "profile.pb-c.h"
 
@@ -92,14 +93,11 @@ idmap_init(IdMap *map, size_t n)
 	map->mask = (uint32_t) (size - 1);
 }
 
-/* Mix an id into a slot hash. */
+/* An id's slot hash: ids are chosen by the input, so the hash is keyed. */
 static inline uint32_t
 hash_id(uint64_t id)
 {
-	id ^= id >> 33;
-	id *= 0xff51afd7ed558ccdULL;
-	id ^= id >> 33;
-	return (uint32_t) id;
+	return (uint32_t) keyed_hash_u64(id);
 }
 
 /* Insert id -> value; false if the id is already present. */
@@ -153,6 +151,8 @@ load_strings(const Pprof__Profile *msg, StringTable *st)
 
 		st->str[i] = pp_strndup(s, n);
 		st->len[i] = n;
+		if (s != (const char *) b->data)
+			pp_free((void *) s);
 		if ((i & 0xfff) == 0xfff)
 			pp_check_interrupts();
 	}
@@ -230,6 +230,7 @@ index_functions(const Pprof__Profile *msg, const StringTable *st, IdMap *map)
 		(void) string_at(st, f->name, "function name", NULL);
 		(void) string_at(st, f->system_name, "function system_name", NULL);
 		(void) string_at(st, f->filename, "function filename", NULL);
+		PP_CHECK_INTERRUPTS_EVERY(i);
 	}
 }
 
@@ -250,6 +251,7 @@ check_mappings(const Pprof__Profile *msg, const StringTable *st)
 			bad_pprof("invalid pprof: multiple mappings with id %" PRIu64, m->id);
 		(void) string_at(st, m->filename, "mapping filename", NULL);
 		(void) string_at(st, m->build_id, "mapping build_id", NULL);
+		PP_CHECK_INTERRUPTS_EVERY(i);
 	}
 	pp_free(map.keys);
 	pp_free(map.values);
@@ -275,6 +277,7 @@ resolve_locations(PprofFile *file, const StringTable *st, const IdMap *functions
 		size_t		n = msg->location[i]->n_line;
 
 		total_frames += n ? n : 1;
+		PP_CHECK_INTERRUPTS_EVERY(i);
 	}
 	file->frames = pp_alloc_array(total_frames ? total_frames : 1, sizeof(uint32_t));
 	file->loc_frame_start = pp_alloc_array(nloc ? nloc : 1, sizeof(uint32_t));
@@ -375,12 +378,14 @@ check_samples(PprofFile *file, const StringTable *st)
 						  s->location_id[k]);
 			/* from here on the field holds the location index, not the id */
 			s->location_id[k] = li;
+			PP_CHECK_INTERRUPTS_EVERY(k);
 		}
 		for (size_t k = 0; k < s->n_label; k++)
 		{
 			(void) string_at(st, s->label[k]->key, "label key", NULL);
 			(void) string_at(st, s->label[k]->str, "label value", NULL);
 			(void) string_at(st, s->label[k]->num_unit, "label unit", NULL);
+			PP_CHECK_INTERRUPTS_EVERY(k);
 		}
 		if ((i & 0xfff) == 0xfff)
 			pp_check_interrupts();
@@ -403,6 +408,7 @@ load_header(PprofFile *file, const StringTable *st)
 	{
 		file->type_names[i] = string_at(st, msg->sample_type[i]->type, "sample type", NULL);
 		file->unit_names[i] = string_at(st, msg->sample_type[i]->unit, "sample unit", NULL);
+		PP_CHECK_INTERRUPTS_EVERY(i);
 	}
 	if (msg->period_type)
 	{

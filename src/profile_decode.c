@@ -71,6 +71,7 @@ read_string_list(ByteReader *r, PPString **out, const char *what, bool check_utf
 		if (len > reader_remaining(r))
 			reader_fail(r, "string length exceeds the remaining data");
 		list[i].len = (uint32_t) len;
+		PP_CHECK_INTERRUPTS_EVERY(i);
 	}
 	for (uint32_t i = 0; i < n; i++)
 	{
@@ -82,6 +83,7 @@ read_string_list(ByteReader *r, PPString **out, const char *what, bool check_utf
 								   list[i].data, list[i].len) >= 0)
 			pp_error(PP_ERR_CORRUPT, "%s: %s names are not in strictly increasing order",
 					 r->what, what);
+		PP_CHECK_INTERRUPTS_EVERY(i);
 	}
 	*out = list;
 	return n;
@@ -135,6 +137,7 @@ read_symbols(ByteReader *body, ProfileView *view, bool check_names)
 		if (f > view->file_count)
 			reader_fail(&r, "file index out of range");
 		view->symbol_file[i] = (uint32_t) f;
+		PP_CHECK_INTERRUPTS_EVERY(i);
 	}
 	if (reader_remaining(&r) != 0)
 		reader_fail(&r, "trailing bytes");
@@ -165,6 +168,8 @@ map_symbols(const ProfileView *view, CallTree *tree, SymbolCache *cache)
 		const PPString *file = f ? &view->files[f - 1] : NULL;
 		int			cmp = 1;
 
+		if ((s & 0xfff) == 0xfff)
+			pp_check_interrupts();
 		while (cache && j < cache->count)
 		{
 			uint32_t	id = cache->ids[j];

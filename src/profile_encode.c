@@ -27,6 +27,7 @@ renumber_by_name(const StringInterner *in, const uint8_t *used,
 
 	for (uint32_t id = 0; id < in->count; id++)
 		by_rank[rank[id]] = id;
+	pp_check_interrupts();
 	*order = pp_alloc_array(in->count ? in->count : 1, sizeof(uint32_t));
 	for (uint32_t r = 0; r < in->count; r++)
 	{
@@ -36,6 +37,7 @@ renumber_by_name(const StringInterner *in, const uint8_t *used,
 			continue;
 		new_index[id] = kept;
 		(*order)[kept++] = id;
+		PP_CHECK_INTERRUPTS_EVERY(r);
 	}
 	pp_free(rank);
 	pp_free(by_rank);
@@ -49,8 +51,12 @@ put_string_list(ByteBuf *out, const StringInterner *in, const uint32_t *order, u
 	bytebuf_put_varint(out, n);
 	for (uint32_t i = 0; i < n; i++)
 		bytebuf_put_varint(out, in->lengths[order[i]]);
+	pp_check_interrupts();
 	for (uint32_t i = 0; i < n; i++)
+	{
 		bytebuf_append(out, in->strings[order[i]], in->lengths[order[i]]);
+		PP_CHECK_INTERRUPTS_EVERY(i);
+	}
 }
 
 /* Write one length-prefixed string. */
@@ -92,8 +98,16 @@ value_scale(const CallTree *tree)
 		int64_t		v = tree->nodes[n].self;
 
 		if (v != 0)
-			g = gcd_u64(g, v < 0 ? (uint64_t) 0 - (uint64_t) v : (uint64_t) v);
+			g = gcd_u64(g, pp_magnitude(v));
+		if ((n & 0xffff) == 0xffff)
+			pp_check_interrupts();
 	}
+	/*
+	 * Only values of -2^63 alone give 2^63, which is out of the stored range
+	 * (the reader checks scale <= INT64_MAX); half of it divides them too.
+	 */
+	if (g > (uint64_t) INT64_MAX)
+		g /= 2;
 	return g == 0 ? 1 : g;
 }
 
@@ -155,6 +169,7 @@ put_symbols(ByteBuf *body, const CallTree *tree, uint32_t **symbol_index)
 		sym_used[s] = 1;
 		if (st->file_of[s] != 0)
 			file_used[st->file_of[s] - 1] = 1;
+		PP_CHECK_INTERRUPTS_EVERY(n);
 	}
 	nsym = renumber_by_name(&st->names, sym_used, *symbol_index, &sym_order);
 	nfile = renumber_by_name(&st->files, file_used, file_index, &file_order);
@@ -167,6 +182,7 @@ put_symbols(ByteBuf *body, const CallTree *tree, uint32_t **symbol_index)
 		uint32_t	f = st->file_of[sym_order[i]];
 
 		bytebuf_put_varint(&sec, f == 0 ? 0 : file_index[f - 1] + 1);
+		PP_CHECK_INTERRUPTS_EVERY(i);
 	}
 	put_block(body, &sec);
 	pp_free(sym_used);
@@ -251,6 +267,50 @@ put_tree(ByteBuf *body, const CallTree *tree, const uint32_t *symbol_index, uint
 
 static ZSTD_CCtx *cctx;
 
+/* Bytes zstd compresses between chances to cancel (level 19 runs at ~3 MB/s). */
+#define COMPRESS_CHUNK ((size_t) 1 << 20)
+
+/*
+ * Compress src into one zstd frame at dst (room for ZSTD_compressBound),
+ * recording its size in the frame header.  zstd is fed in chunks, so a
+ * slow level over a large body can still be cancelled.  Returns the
+ * compressed size.
+ */
+static size_t
+compress_frame(uint8_t *dst, size_t capacity, const uint8_t *src, size_t len, int level)
+{
+	ZSTD_outBuffer out = {dst, capacity, 0};
+	size_t		fed = 0;
+	size_t		rc;
+
+	/* One compression context per process: creating one per value is slow. */
+	if (cctx == NULL && (cctx = ZSTD_createCCtx()) == NULL)
+		pp_error(PP_ERR_LIMIT, "out of memory creating a zstd context");
+	rc = ZSTD_CCtx_reset(cctx, ZSTD_reset_session_and_parameters);
+	if (!ZSTD_isError(rc))
+		rc = ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, level);
+	if (!ZSTD_isError(rc))
+		rc = ZSTD_CCtx_setPledgedSrcSize(cctx, len);
+	if (ZSTD_isError(rc))
+		pp_error(PP_ERR_INTERNAL, "zstd setup failed: %s", ZSTD_getErrorName(rc));
+	do
+	{
+		size_t		chunk = len - fed < COMPRESS_CHUNK ? len - fed : COMPRESS_CHUNK;
+		ZSTD_inBuffer in = {src + fed, chunk, 0};
+		ZSTD_EndDirective mode = fed + chunk == len ? ZSTD_e_end : ZSTD_e_continue;
+
+		do
+		{
+			rc = ZSTD_compressStream2(cctx, &out, &in, mode);
+			if (ZSTD_isError(rc))
+				pp_error(PP_ERR_INTERNAL, "zstd compression failed: %s", ZSTD_getErrorName(rc));
+		} while (mode == ZSTD_e_end ? rc != 0 : in.pos < in.size);
+		fed += chunk;
+		pp_check_interrupts();
+	} while (fed < len);
+	return out.pos;
+}
+
 /* Encode a call tree into the stored form (without a varlena header). */
 uint8_t *
 profile_encode(const CallTree *tree, const ProfileLimits *limits, size_t *out_len)
@@ -280,13 +340,7 @@ profile_encode(const CallTree *tree, const ProfileLimits *limits, size_t *out_le
 	out.len = 2;
 	bytebuf_put_varint(&out, body.len);
 	bytebuf_reserve(&out, bound);
-	/* One compression context per process: creating one per value is slow. */
-	if (cctx == NULL && (cctx = ZSTD_createCCtx()) == NULL)
-		pp_error(PP_ERR_LIMIT, "out of memory creating a zstd context");
-	zlen = ZSTD_compressCCtx(cctx, out.data + out.len, bound, body.data, body.len,
-							 limits->zstd_level);
-	if (ZSTD_isError(zlen))
-		pp_error(PP_ERR_INTERNAL, "zstd compression failed: %s", ZSTD_getErrorName(zlen));
+	zlen = compress_frame(out.data + out.len, bound, body.data, body.len, limits->zstd_level);
 	if (zlen < body.len)
 		out.len += zlen;
 	else

@@ -6,6 +6,7 @@
 #include "sql_module.h"
 #include "export_folded.h"
 #include "export_pprof.h"
+#include "utf8_text.h"
 
 #include "utils/builtins.h"
 #include "utils/memutils.h"
@@ -24,14 +25,29 @@ profile_to_pprof(PG_FUNCTION_ARGS)
 	uint8_t    *bytes;
 	size_t		len;
 	bytea	   *result;
+	PPBudget	budget = pg_pprof_output_budget("the pprof export");
 
 	MemoryContextSwitchTo(work);
 	profile_view_from_datum(PG_GETARG_DATUM(0), &view);
-	bytes = pprof_encode(&view, &len);
+	bytes = pprof_encode(&view, &budget, &len);
 	MemoryContextSwitchTo(caller);
 	result = bytea_from_bytes(bytes, len);
 	MemoryContextDelete(work);
 	PG_RETURN_BYTEA_P(result);
+}
+
+/*
+ * A text argument as UTF-8 without NUL, invalid bytes replaced (a database
+ * in SQL_ASCII accepts any bytes; what is stored must read back).
+ */
+static char *
+utf8_text_arg(FunctionCallInfo fcinfo, int argno)
+{
+	text	   *t = PG_GETARG_TEXT_PP(argno);
+	size_t		len;
+	const char *clean = utf8_sanitize(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), &len);
+
+	return pnstrdup(clean, len);
 }
 
 /* profile_from_folded(data, sample_type, unit): parse folded stacks. */
@@ -54,8 +70,8 @@ profile_from_folded(PG_FUNCTION_ARGS)
 	symtab_init(symbols);
 	tree = folded_decode(VARDATA_ANY(data), VARSIZE_ANY_EXHDR(data), symbols,
 						 (uint32_t) pg_pprof_max_stack_depth);
-	tree->meta.sample_type = PG_ARGISNULL(1) ? "samples" : text_to_cstring(PG_GETARG_TEXT_PP(1));
-	tree->meta.sample_unit = PG_ARGISNULL(2) ? "count" : text_to_cstring(PG_GETARG_TEXT_PP(2));
+	tree->meta.sample_type = PG_ARGISNULL(1) ? "samples" : utf8_text_arg(fcinfo, 1);
+	tree->meta.sample_unit = PG_ARGISNULL(2) ? "count" : utf8_text_arg(fcinfo, 2);
 	tree->meta.profile_count = 1;
 	result = profile_datum_from_tree(tree, caller);
 	MemoryContextSwitchTo(caller);
@@ -73,12 +89,13 @@ profile_to_folded(PG_FUNCTION_ARGS)
 	char	   *folded;
 	size_t		len;
 	text	   *result;
+	PPBudget	budget = pg_pprof_output_budget("the folded text");
 
 	MemoryContextSwitchTo(work);
 	profile_view_from_datum(PG_GETARG_DATUM(0), &view);
-	folded = folded_encode(&view, &len);
+	folded = folded_encode(&view, &budget, &len);
 	MemoryContextSwitchTo(caller);
-	result = cstring_to_text_with_len(folded, (int) len);
+	result = text_from_bytes(folded, len);
 	MemoryContextDelete(work);
 	PG_RETURN_TEXT_P(result);
 }

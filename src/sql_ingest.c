@@ -62,7 +62,7 @@ profile_from_pprof(PG_FUNCTION_ARGS)
 	PG_RETURN_BYTEA_P(result);
 }
 
-/* The distinct non-NULL strings of a text[] argument. */
+/* The non-NULL strings of a text[] argument (the core drops repeats). */
 static const char **
 label_keys_arg(ArrayType *array, int *count)
 {
@@ -76,19 +76,74 @@ label_keys_arg(ArrayType *array, int *count)
 	keys = palloc(sizeof(char *) * (n + 1));
 	for (int i = 0; i < n; i++)
 	{
-		char	   *key;
-		bool		seen = false;
-
-		if (nulls[i])
-			continue;
-		key = TextDatumGetCString(elems[i]);
-		for (int k = 0; k < kept; k++)
-			seen |= strcmp(keys[k], key) == 0;
-		if (!seen)
-			keys[kept++] = key;
+		if (!nulls[i])
+			keys[kept++] = TextDatumGetCString(elems[i]);
+		if ((i & 0xfff) == 0xfff)
+			CHECK_FOR_INTERRUPTS();
 	}
 	*count = kept;
 	return keys;
+}
+
+/* Receives one row of a split: sample type t of a group, its labels and profile. */
+typedef void (*SplitRowFn) (void *arg, const PprofFile *file, uint32 t, Datum labels,
+							bytea *profile);
+
+/*
+ * Decode data, split it by the label keys and hand every row to emit: for
+ * each sample type, each group in order of first appearance.  Each row's
+ * tree and value are built in a context of their own, reset after emit, so
+ * memory holds the groups and one row; the groups and every row are charged
+ * to one pg_pprof.max_output_bytes budget.
+ */
+static void
+for_each_split_row(bytea *data, const char **keys, int key_count, SplitRowFn emit, void *arg)
+{
+	MemoryContext caller = CurrentMemoryContext;
+	MemoryContext work = AllocSetContextCreate(caller, "pg_pprof split", ALLOCSET_DEFAULT_SIZES);
+	MemoryContext row = AllocSetContextCreate(work, "pg_pprof split row", ALLOCSET_DEFAULT_SIZES);
+	PPBudget	budget = pg_pprof_output_budget("pprof_split's groups and rows");
+	PprofFile  *file;
+	PprofSplit *split;
+	uint32		groups;
+
+	MemoryContextSwitchTo(work);
+	file = open_pprof_arg(data);
+	split = pprof_split_build(file, keys, key_count, &budget);
+	groups = pprof_split_group_count(split);
+	for (uint32 t = 0; t < file->sample_type_count; t++)
+	{
+		for (uint32 g = 0; g < groups; g++)
+		{
+			const char *labels = pprof_split_labels(split, g);
+			bytea	   *profile;
+
+			MemoryContextSwitchTo(row);
+			profile = profile_datum_from_tree(pprof_split_tree(split, g, t), row);
+			pp_budget_charge(&budget, VARSIZE(profile) + strlen(labels) + 64);
+			emit(arg, file, t, DirectFunctionCall1(jsonb_in, CStringGetDatum(labels)), profile);
+			MemoryContextSwitchTo(work);
+			MemoryContextReset(row);
+			CHECK_FOR_INTERRUPTS();
+		}
+	}
+	MemoryContextSwitchTo(caller);
+	MemoryContextDelete(work);
+}
+
+/* pprof_split's row: into the result set. */
+static void
+put_split_row(void *arg, const PprofFile *file, uint32 t, Datum labels, bytea *profile)
+{
+	ReturnSetInfo *rsinfo = arg;
+	Datum		values[4];
+	bool		nulls[4] = {false, false, false, false};
+
+	values[0] = CStringGetTextDatum(file->type_names[t]);
+	values[1] = CStringGetTextDatum(file->unit_names[t]);
+	values[2] = labels;
+	values[3] = PointerGetDatum(profile);
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 }
 
 /*
@@ -99,39 +154,12 @@ Datum
 pprof_split(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	MemoryContext caller = CurrentMemoryContext;
-	MemoryContext work;
-	PprofFile  *file;
-	PprofGroup *groups;
-	uint32		group_count;
 	const char **keys;
 	int			key_count;
 
 	InitMaterializedSRF(fcinfo, 0);
 	keys = label_keys_arg(PG_GETARG_ARRAYTYPE_P(1), &key_count);
-
-	work = AllocSetContextCreate(caller, "pg_pprof split", ALLOCSET_DEFAULT_SIZES);
-	MemoryContextSwitchTo(work);
-	file = open_pprof_arg(PG_GETARG_BYTEA_PP(0));
-	groups = pprof_build_groups(file, keys, key_count, &group_count);
-
-	for (uint32 t = 0; t < file->sample_type_count; t++)
-	{
-		for (uint32 g = 0; g < group_count; g++)
-		{
-			Datum		values[4];
-			bool		nulls[4] = {false, false, false, false};
-
-			values[0] = CStringGetTextDatum(file->type_names[t]);
-			values[1] = CStringGetTextDatum(file->unit_names[t]);
-			values[2] = DirectFunctionCall1(jsonb_in, CStringGetDatum(groups[g].labels_json));
-			values[3] = PointerGetDatum(profile_datum_from_tree(groups[g].trees[t], work));
-			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-			CHECK_FOR_INTERRUPTS();
-		}
-	}
-	MemoryContextSwitchTo(caller);
-	MemoryContextDelete(work);
+	for_each_split_row(PG_GETARG_BYTEA_PP(0), keys, key_count, put_split_row, rsinfo);
 	return (Datum) 0;
 }
 
@@ -216,40 +244,77 @@ row_time(const PprofFile *file, TimestampTz at)
 		((int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * USECS_PER_DAY);
 }
 
+/* What pprof_ingest's rows share, and where they go. */
+typedef struct IngestRows
+{
+	FunctionCallInfo fcinfo;
+	SPIPlanPtr	plan;
+	Jsonb	   *caller_labels;	/* or NULL */
+	TimestampTz at;
+	bool		with_tenant;
+	bool		named;			/* name derived or taken: once per file */
+	text	   *name;
+	TimestampTz time;
+	int64		rows;
+} IngestRows;
+
+/* pprof_ingest's row: one INSERT into the target. */
+static void
+insert_split_row(void *arg, const PprofFile *file, uint32 t, Datum labels, bytea *profile)
+{
+	IngestRows *ir = arg;
+	FunctionCallInfo fcinfo = ir->fcinfo;
+	Datum		values[8];
+
+	if (!ir->named)
+	{
+		MemoryContext old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+
+		ir->name = PG_ARGISNULL(3) ? cstring_to_text(pprof_profile_name(file, NULL, NULL))
+			: PG_GETARG_TEXT_P_COPY(3);
+		MemoryContextSwitchTo(old);
+		ir->time = row_time(file, ir->at);
+		ir->named = true;
+	}
+	if (ir->caller_labels)
+		labels = DirectFunctionCall2(jsonb_concat, JsonbPGetDatum(ir->caller_labels), labels);
+	values[0] = TimestampTzGetDatum(ir->time);
+	values[1] = PG_GETARG_DATUM(2);
+	values[2] = PointerGetDatum(ir->name);
+	values[3] = CStringGetTextDatum(file->type_names[t]);
+	values[4] = CStringGetTextDatum(file->unit_names[t]);
+	values[5] = labels;
+	values[6] = PointerGetDatum(profile);
+	values[7] = ir->with_tenant ? PG_GETARG_DATUM(7) : (Datum) 0;
+	if (SPI_execute_plan(ir->plan, values, NULL, false, 0) != SPI_OK_INSERT)
+		elog(ERROR, "pprof_ingest: insert failed");
+	ir->rows += SPI_processed;
+}
+
 /*
  * pprof_ingest(target, data, service, name, labels, at, label_keys, tenant,
  * request_id): split data as pprof_split does and insert one row per sample
  * type and label combination into target; returns the number of rows.
  * labels are the caller's labels with the selected pprof sample labels
  * merged in (the sample labels win on a shared key, as in Pyroscope, where
- * they split a series further); a NULL name is derived as Pyroscope
- * derives it; a repeated request_id makes the call a no-op that returns 0.
+ * they split a series further); a NULL name is derived as Pyroscope derives
+ * it; a repeated request_id makes the call a no-op that returns 0.
  */
 Datum
 pprof_ingest(PG_FUNCTION_ARGS)
 {
-	MemoryContext caller = CurrentMemoryContext;
-	MemoryContext work;
-	Oid			target;
-	Jsonb	   *caller_labels;
-	TimestampTz at;
+	IngestRows	ir;
 	const char **keys = NULL;
 	int			key_count = 0;
-	bool		with_tenant = !PG_ARGISNULL(7);
-	PprofFile  *file;
-	PprofGroup *groups;
-	uint32		group_count;
-	const char *name;
-	SPIPlanPtr	plan;
-	TimestampTz time;
-	int64		rows = 0;
 
 	require_arg(fcinfo, 0, "target");
 	require_arg(fcinfo, 1, "data");
 	require_arg(fcinfo, 2, "service");
-	target = PG_GETARG_OID(0);
-	caller_labels = PG_ARGISNULL(4) ? NULL : PG_GETARG_JSONB_P(4);
-	at = PG_ARGISNULL(5) ? GetCurrentTransactionStartTimestamp() : PG_GETARG_TIMESTAMPTZ(5);
+	memset(&ir, 0, sizeof(ir));
+	ir.fcinfo = fcinfo;
+	ir.with_tenant = !PG_ARGISNULL(7);
+	ir.caller_labels = PG_ARGISNULL(4) ? NULL : PG_GETARG_JSONB_P(4);
+	ir.at = PG_ARGISNULL(5) ? GetCurrentTransactionStartTimestamp() : PG_GETARG_TIMESTAMPTZ(5);
 	if (!PG_ARGISNULL(6))
 		keys = label_keys_arg(PG_GETARG_ARRAYTYPE_P(6), &key_count);
 
@@ -259,42 +324,8 @@ pprof_ingest(PG_FUNCTION_ARGS)
 		SPI_finish();
 		PG_RETURN_INT32(0);
 	}
-	plan = prepare_row_insert(fcinfo, target, with_tenant);
-
-	work = AllocSetContextCreate(caller, "pprof_ingest", ALLOCSET_DEFAULT_SIZES);
-	MemoryContextSwitchTo(work);
-	file = open_pprof_arg(PG_GETARG_BYTEA_PP(1));
-	groups = pprof_build_groups(file, keys, key_count, &group_count);
-	name = PG_ARGISNULL(3) ? pprof_profile_name(file, NULL, NULL)
-		: text_to_cstring(PG_GETARG_TEXT_PP(3));
-	time = row_time(file, at);
-
-	for (uint32 t = 0; t < file->sample_type_count; t++)
-	{
-		for (uint32 g = 0; g < group_count; g++)
-		{
-			Datum		values[8];
-			Datum		labels = DirectFunctionCall1(jsonb_in,
-													 CStringGetDatum(groups[g].labels_json));
-
-			if (caller_labels)
-				labels = DirectFunctionCall2(jsonb_concat, JsonbPGetDatum(caller_labels), labels);
-			values[0] = TimestampTzGetDatum(time);
-			values[1] = PG_GETARG_DATUM(2);
-			values[2] = CStringGetTextDatum(name);
-			values[3] = CStringGetTextDatum(file->type_names[t]);
-			values[4] = CStringGetTextDatum(file->unit_names[t]);
-			values[5] = labels;
-			values[6] = PointerGetDatum(profile_datum_from_tree(groups[g].trees[t], work));
-			values[7] = with_tenant ? PG_GETARG_DATUM(7) : (Datum) 0;
-			if (SPI_execute_plan(plan, values, NULL, false, 0) != SPI_OK_INSERT)
-				elog(ERROR, "pprof_ingest: insert failed");
-			rows += SPI_processed;
-			CHECK_FOR_INTERRUPTS();
-		}
-	}
-	MemoryContextSwitchTo(caller);
-	MemoryContextDelete(work);
+	ir.plan = prepare_row_insert(fcinfo, PG_GETARG_OID(0), ir.with_tenant);
+	for_each_split_row(PG_GETARG_BYTEA_PP(1), keys, key_count, insert_split_row, &ir);
 	SPI_finish();
-	PG_RETURN_INT32((int32) Min(rows, PG_INT32_MAX));
+	PG_RETURN_INT32((int32) Min(ir.rows, PG_INT32_MAX));
 }

@@ -15,6 +15,7 @@
 #include "catalog/pg_collation.h"
 #include "lib/stringinfo.h"
 #include "utils/guc.h"
+#include "utils/builtins.h"
 #include "utils/memutils.h"
 
 PG_MODULE_MAGIC;
@@ -22,6 +23,7 @@ PG_MODULE_MAGIC;
 int			pg_pprof_max_input_bytes = 64 * 1024 * 1024;
 int			pg_pprof_max_stack_depth = 65536;
 int			pg_pprof_compression_level = 3;
+int			pg_pprof_max_output_bytes = 256 * 1024 * 1024;
 
 void		_PG_init(void);
 
@@ -45,6 +47,12 @@ _PG_init(void)
 							&pg_pprof_max_stack_depth,
 							65536, 1, 100000000,
 							PGC_SUSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("pg_pprof.max_output_bytes",
+							"Largest result one call may build: an export, flame-graph rows, pprof_split's groups.",
+							"Counted as the result is built, with its working copies; small stored values can describe huge outputs.",
+							&pg_pprof_max_output_bytes,
+							256 * 1024 * 1024, 1024 * 1024, (int) MaxAllocSize - 1024,
+							PGC_SUSET, GUC_UNIT_BYTE, NULL, NULL, NULL);
 	DefineCustomIntVariable("pg_pprof.compression_level",
 							"zstd level used when storing profiles.",
 							"High levels compress much more slowly.",
@@ -145,6 +153,26 @@ void
 pp_check_interrupts(void)
 {
 	CHECK_FOR_INTERRUPTS();
+}
+
+/*
+ * The key of the cores' keyed hashes: random, drawn once per backend, so
+ * names that collide in one backend's tables collide in no other's.
+ */
+const uint8_t *
+pp_hash_key(void)
+{
+	static uint8_t key[16];
+	static bool drawn = false;
+
+	if (!drawn)
+	{
+		if (!pg_strong_random(key, sizeof(key)))
+			ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR),
+							errmsg("could not generate a random hash key")));
+		drawn = true;
+	}
+	return key;
 }
 
 /* Limits for the stored format, from the GUCs. */
@@ -267,6 +295,28 @@ pg_pprof_options(void)
 	options.drop_frame = pg_drop_frame;
 	options.drop_frame_arg = fr;
 	return options;
+}
+
+/* A budget of pg_pprof.max_output_bytes for one call's result, named what. */
+PPBudget
+pg_pprof_output_budget(const char *what)
+{
+	PPBudget	budget;
+
+	budget.used = 0;
+	budget.limit = (size_t) pg_pprof_max_output_bytes;
+	budget.what = what;
+	return budget;
+}
+
+/* A text value of len bytes, refused (54000) when no text value can be that long. */
+text *
+text_from_bytes(const char *bytes, size_t len)
+{
+	if (len > MaxAllocSize - VARHDRSZ)
+		ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+						errmsg("text result of %zu bytes is too large", len)));
+	return cstring_to_text_with_len(bytes, (int) len);
 }
 
 /* Copy len bytes into a new varlena (bytea or profile) in the current context. */

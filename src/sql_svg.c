@@ -21,9 +21,12 @@ PG_FUNCTION_INFO_V1(profile_diff_to_svg);
  * NULL or 0 no truncation (as flamegraph()).
  */
 static void
-svg_args(FunctionCallInfo fcinfo, int first, SvgOptions *options, int64 *max_nodes)
+svg_args(FunctionCallInfo fcinfo, int first, SvgOptions *options, int64 *max_nodes,
+		 PPBudget *budget)
 {
 	memset(options, 0, sizeof(*options));
+	*budget = pg_pprof_output_budget("the SVG document and its rows");
+	options->budget = budget;
 	options->width = SVG_DEFAULT_WIDTH;
 	if (!PG_ARGISNULL(first + 1))
 	{
@@ -47,7 +50,7 @@ svg_text(const FlameRow *rows, uint32 nrows, const SvgOptions *options,
 	char	   *svg = svg_render(rows, nrows, options, &len);
 
 	MemoryContextSwitchTo(caller);
-	return cstring_to_text_with_len(svg, (int) len);
+	return text_from_bytes(svg, len);
 }
 
 /* profile_to_svg(p, title, width, max_nodes): flamegraph.pl-style SVG; NULL for NULL. */
@@ -57,6 +60,7 @@ profile_to_svg(PG_FUNCTION_ARGS)
 	MemoryContext caller = CurrentMemoryContext;
 	MemoryContext work;
 	SvgOptions	options;
+	PPBudget	budget;
 	int64		max_nodes;
 	ProfileView view;
 	CallTree   *tree;
@@ -66,11 +70,11 @@ profile_to_svg(PG_FUNCTION_ARGS)
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
-	svg_args(fcinfo, 1, &options, &max_nodes);
+	svg_args(fcinfo, 1, &options, &max_nodes, &budget);
 	work = AllocSetContextCreate(caller, "profile_to_svg", ALLOCSET_DEFAULT_SIZES);
 	MemoryContextSwitchTo(work);
 	tree = profile_tree_from_datum(PG_GETARG_DATUM(0), &view);
-	rows = flame_rows(tree, NULL, max_nodes, &nrows);
+	rows = flame_rows(tree, NULL, max_nodes, options.budget, &nrows);
 	options.sample_type = view.meta.sample_type;
 	options.unit = view.meta.sample_unit;
 	result = svg_text(rows, nrows, &options, caller);
@@ -89,6 +93,7 @@ profile_diff_to_svg(PG_FUNCTION_ARGS)
 	MemoryContext caller = CurrentMemoryContext;
 	MemoryContext work;
 	SvgOptions	options;
+	PPBudget	budget;
 	int64		max_nodes;
 	ProfileView view;
 	CallTree   *tree;
@@ -99,14 +104,14 @@ profile_diff_to_svg(PG_FUNCTION_ARGS)
 
 	if (PG_ARGISNULL(0) && PG_ARGISNULL(1))
 		PG_RETURN_NULL();
-	svg_args(fcinfo, 2, &options, &max_nodes);
+	svg_args(fcinfo, 2, &options, &max_nodes, &budget);
 	options.diff = true;
 	work = AllocSetContextCreate(caller, "profile_diff_to_svg", ALLOCSET_DEFAULT_SIZES);
 	MemoryContextSwitchTo(work);
 	tree = flame_diff_tree(PG_ARGISNULL(0) ? NULL : profile_tree_from_datum(PG_GETARG_DATUM(0), &view),
 						   PG_ARGISNULL(1) ? NULL : profile_tree_from_datum(PG_GETARG_DATUM(1), &view),
 						   &right);
-	rows = flame_rows(tree, right, max_nodes, &nrows);
+	rows = flame_rows(tree, right, max_nodes, options.budget, &nrows);
 	options.sample_type = view.meta.sample_type;
 	options.unit = view.meta.sample_unit;
 	result = svg_text(rows, nrows, &options, caller);

@@ -227,14 +227,22 @@ profile_stacks(PG_FUNCTION_ARGS)
 	ProfileView view;
 	Datum	   *names;
 	Datum	   *path;
+	Size	   *path_bytes;		/* per depth: bytes of the array of the path down to it */
+	PPBudget	budget = pg_pprof_output_budget("profile_stacks rows");
 
 	InitMaterializedSRF(fcinfo, 0);
 	PG_GETARG_PROFILE_VIEW(0, &view);
 	names = palloc(sizeof(Datum) * (view.symbol_count + 1));
 	for (uint32 s = 0; s < view.symbol_count; s++)
+	{
 		names[s] = PointerGetDatum(cstring_to_text_with_len(view.symbols[s].data,
 															view.symbols[s].len));
+		if ((s & 0xfff) == 0xfff)
+			CHECK_FOR_INTERRUPTS();
+	}
 	path = palloc(sizeof(Datum) * ((Size) view.node_count + 1));
+	path_bytes = palloc(sizeof(Size) * ((Size) view.node_count + 1));
+	path_bytes[0] = 64;			/* a row's and an array's own overhead */
 
 	if (view.root_self != 0)
 	{
@@ -250,19 +258,23 @@ profile_stacks(PG_FUNCTION_ARGS)
 		uint32		depth = view.node_depth[i];
 
 		path[depth - 1] = names[view.node_symbol[i]];
+		path_bytes[depth] = path_bytes[depth - 1] + view.symbols[view.node_symbol[i]].len + 8;
 		if (view.node_self[i] != 0)
 		{
 			Datum		values[2];
 			bool		nulls[2] = {false, false};
-			ArrayType  *stack = construct_array(path, (int) depth, TEXTOID, -1, false,
-												TYPALIGN_INT);
+			ArrayType  *stack;
 
+			/* each row repeats its whole path: a deep tree's rows outgrow it */
+			pp_budget_charge(&budget, path_bytes[depth]);
+			stack = construct_array(path, (int) depth, TEXTOID, -1, false, TYPALIGN_INT);
 			values[0] = PointerGetDatum(stack);
 			values[1] = Int64GetDatum(view.node_self[i]);
 			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 			pfree(stack);
+			CHECK_FOR_INTERRUPTS();
 		}
-		if ((i & 0xfff) == 0xfff)
+		else if ((i & 0xfff) == 0xfff)
 			CHECK_FOR_INTERRUPTS();
 	}
 	return (Datum) 0;

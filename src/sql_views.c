@@ -72,8 +72,7 @@ put_flame_rows(ReturnSetInfo *rsinfo, const FlameRow *rows, uint32 nrows, bool d
 		}
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 		pfree(DatumGetPointer(values[3]));
-		if ((i & 0xfff) == 0xfff)
-			CHECK_FOR_INTERRUPTS();
+		CHECK_FOR_INTERRUPTS();	/* a label may be megabytes */
 	}
 }
 
@@ -103,6 +102,7 @@ flamegraph(PG_FUNCTION_ARGS)
 	FlameRow   *rows;
 	uint32		nrows;
 	int64		max_nodes;
+	PPBudget	budget = pg_pprof_output_budget("flame-graph rows");
 
 	InitMaterializedSRF(fcinfo, 0);
 	max_nodes = pg_pprof_max_nodes_arg(fcinfo, 1);
@@ -123,7 +123,7 @@ flamegraph(PG_FUNCTION_ARGS)
 		mark_matches(fcinfo, 4, tree, flags, FLAME_HIDE);
 		tree = flame_filter(tree, flags, has_focus);
 	}
-	rows = flame_rows(tree, NULL, max_nodes, &nrows);
+	rows = flame_rows(tree, NULL, max_nodes, &budget, &nrows);
 	put_flame_rows(rsinfo, rows, nrows, false);
 	MemoryContextSwitchTo(caller);
 	MemoryContextDelete(work);
@@ -146,6 +146,7 @@ flamegraph_diff(PG_FUNCTION_ARGS)
 	FlameRow   *rows;
 	uint32		nrows;
 	int64		max_nodes;
+	PPBudget	budget = pg_pprof_output_budget("flame-graph rows");
 
 	InitMaterializedSRF(fcinfo, 0);
 	max_nodes = pg_pprof_max_nodes_arg(fcinfo, 2);
@@ -158,7 +159,7 @@ flamegraph_diff(PG_FUNCTION_ARGS)
 	MemoryContextSwitchTo(work);
 	tree = flame_diff_tree(PG_ARGISNULL(0) ? NULL : tree_arg(fcinfo, 0),
 						   PG_ARGISNULL(1) ? NULL : tree_arg(fcinfo, 1), &right);
-	rows = flame_rows(tree, right, max_nodes, &nrows);
+	rows = flame_rows(tree, right, max_nodes, &budget, &nrows);
 	put_flame_rows(rsinfo, rows, nrows, true);
 	MemoryContextSwitchTo(caller);
 	MemoryContextDelete(work);

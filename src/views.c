@@ -98,60 +98,60 @@ subtree_totals(const CallTree *tree, const int64_t *self_values)
 		uint32_t	p = tree->nodes[n].parent;
 
 		total[p] = pp_add_int64(total[p], total[n]);
+		PP_CHECK_INTERRUPTS_EVERY(n);
 	}
 	return total;
 }
 
-/* The k-th largest of a[0..n) (1-based k), by quickselect; reorders a. */
+/*
+ * The k-th largest of a[0..n) (1-based k), by radix selection on the bytes
+ * from the most significant down: each pass counts the candidates' values of
+ * one byte, keeps those in the byte value where the k-th lies, and moves on
+ * to the next byte.  At most eight passes over shrinking candidate sets, so
+ * O(n) whatever the order of the values (a quickselect's bad orders cost
+ * O(n^2)).  Reorders a.
+ */
 static uint64_t
 kth_largest(uint64_t *a, size_t n, size_t k)
 {
-	size_t		lo = 0,
-				hi = n - 1,
-				target = k - 1;
+	uint64_t	prefix = 0;
 
-	while (lo < hi)
+	for (int shift = 56; shift >= 0; shift -= 8)
 	{
-		uint64_t	pivot = a[lo + (hi - lo) / 2];
-		size_t		i = lo,
-					j = hi;
+		size_t		count[256] = {0};
+		size_t		kept = 0;
+		int			digit = 255;
 
-		while (i <= j)
+		for (size_t i = 0; i < n; i++)
 		{
-			while (a[i] > pivot)
-				i++;
-			while (a[j] < pivot)
-				j--;
-			if (i <= j)
-			{
-				uint64_t	t = a[i];
-
-				a[i] = a[j];
-				a[j] = t;
-				i++;
-				if (j == 0)
-					break;
-				j--;
-			}
+			count[(a[i] >> shift) & 0xff]++;
+			if ((i & 0xffff) == 0xffff)
+				pp_check_interrupts();
 		}
-		if (target <= j)
-			hi = j;
-		else if (target >= i)
-			lo = i;
-		else
-			break;
+		/* the byte value of the k-th largest: walk the counts from the top */
+		while (count[digit] < k)
+			k -= count[digit--];
+		prefix |= (uint64_t) digit << shift;
+		for (size_t i = 0; i < n; i++)
+			if ((int) ((a[i] >> shift) & 0xff) == digit)
+				a[kept++] = a[i];
+		n = kept;
 	}
-	return a[target];
+	return prefix;
 }
 
-/* Append a row, growing the array as needed. */
+/* What a row costs the budget: the row, its label, and a result tuple's overhead. */
+#define FLAME_ROW_COST(label_len) (sizeof(FlameRow) + 48 + (size_t) (label_len))
+
+/* Append a row, growing the array as needed, and charge it to the budget. */
 static void
-push_row(FlameRow **rows, uint32_t *count, uint32_t *capacity, uint32_t level,
-		 int64_t value, int64_t self, int64_t value_right, int64_t self_right,
+push_row(FlameRow **rows, uint32_t *count, uint32_t *capacity, PPBudget *budget,
+		 uint32_t level, int64_t value, int64_t self, int64_t value_right, int64_t self_right,
 		 const char *label, uint32_t label_len)
 {
 	FlameRow   *r;
 
+	pp_budget_charge(budget, FLAME_ROW_COST(label_len));
 	if (*count == *capacity)
 	{
 		*capacity *= 2;
@@ -170,7 +170,7 @@ push_row(FlameRow **rows, uint32_t *count, uint32_t *capacity, uint32_t level,
 /* Flame-graph rows in pre-order with byte-ordered siblings, "other" last. */
 FlameRow *
 flame_rows(const CallTree *tree, const int64_t *right_self, int64_t max_nodes,
-		   uint32_t *row_count)
+		   PPBudget *budget, uint32_t *row_count)
 {
 	uint32_t	count = tree->count;
 	const StringInterner *names = &tree->symbols->names;
@@ -202,6 +202,7 @@ flame_rows(const CallTree *tree, const int64_t *right_self, int64_t max_nodes,
 			if (value_right)
 				weight[n] += pp_magnitude(value_right[n]);
 			work[n - 1] = weight[n];
+			PP_CHECK_INTERRUPTS_EVERY(n);
 		}
 		cutoff = kth_largest(work, count - 1, (size_t) max_nodes);
 		for (uint32_t n = 1; n < count; n++)
@@ -211,7 +212,7 @@ flame_rows(const CallTree *tree, const int64_t *right_self, int64_t max_nodes,
 	}
 
 	calltree_sorted_children(tree, rank, &groups);
-	push_row(&rows, &nrows, &capacity, 0, value[0], tree->nodes[0].self,
+	push_row(&rows, &nrows, &capacity, budget, 0, value[0], tree->nodes[0].self,
 			 value_right ? value_right[0] : 0, right_self ? right_self[0] : 0,
 			 FLAME_ROOT, sizeof(FLAME_ROOT) - 1);
 	stack_node[0] = CALLTREE_ROOT;
@@ -226,7 +227,7 @@ flame_rows(const CallTree *tree, const int64_t *right_self, int64_t max_nodes,
 		if (stack_next[top] == groups.child_start[parent + 1])
 		{
 			if (has_other[top])
-				push_row(&rows, &nrows, &capacity, depth, other[top], other[top],
+				push_row(&rows, &nrows, &capacity, budget, depth, other[top], other[top],
 						 other_right[top], other_right[top],
 						 FLAME_OTHER, sizeof(FLAME_OTHER) - 1);
 			depth--;
@@ -241,7 +242,7 @@ flame_rows(const CallTree *tree, const int64_t *right_self, int64_t max_nodes,
 				other_right[top] = pp_add_int64(other_right[top], value_right[n]);
 			continue;
 		}
-		push_row(&rows, &nrows, &capacity, depth, value[n], tree->nodes[n].self,
+		push_row(&rows, &nrows, &capacity, budget, depth, value[n], tree->nodes[n].self,
 				 value_right ? value_right[n] : 0, right_self ? right_self[n] : 0,
 				 names->strings[tree->nodes[n].symbol], names->lengths[tree->nodes[n].symbol]);
 		stack_node[depth] = n;
@@ -250,7 +251,7 @@ flame_rows(const CallTree *tree, const int64_t *right_self, int64_t max_nodes,
 		other[depth] = 0;
 		other_right[depth] = 0;
 		depth++;
-		if ((nrows & 0xffff) == 0)
+		if ((nrows & 0xfff) == 0)
 			pp_check_interrupts();
 	}
 
@@ -328,11 +329,13 @@ flame_top(const CallTree *tree, uint32_t *row_count)
 	TopRow	   *rows;
 	uint32_t	nrows = 0;
 	uint32_t	n = tree->nodes[CALLTREE_ROOT].first_child;
+	uint32_t	visited = 0;
 
 	while (n != CALLTREE_NONE)
 	{
 		const CallTreeNode *node = &tree->nodes[n];
 
+		PP_CHECK_INTERRUPTS_EVERY(visited++);
 		/* enter n */
 		flat[node->symbol] = pp_add_int64(flat[node->symbol], node->self);
 		if (on_path[node->symbol]++ == 0)

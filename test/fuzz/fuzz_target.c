@@ -23,6 +23,7 @@
 #define FUZZ_MAX_INPUT ((size_t) 64 << 20)
 #define FUZZ_MAX_DEPTH 65536
 #define FUZZ_MAX_GROUP_TREES 4
+#define FUZZ_MAX_OUTPUT ((size_t) 256 << 20)
 
 /* Compiled drop_frames/keep_frames patterns, cached for one input. */
 typedef struct RegexCache
@@ -132,23 +133,23 @@ exercise_views(Run *run, const CallTree *tree)
 	int64_t    *right;
 	SymbolTable *symbols = pp_alloc(sizeof(SymbolTable));
 
-	rows = flame_rows(tree, NULL, 0, &nrows);
+	rows = flame_rows(tree, NULL, 0, NULL, &nrows);
 	invariant(run, nrows == tree->count && rows[0].value == calltree_total(tree),
 			  "untruncated flame rows differ from the tree");
-	rows = flame_rows(tree, NULL, 7, &nrows);
+	rows = flame_rows(tree, NULL, 7, NULL, &nrows);
 	invariant(run, rows[0].value == calltree_total(tree), "truncation changed the total");
 	(void) flame_top(tree, &nrows);
 	for (uint32_t s = 0; s < nsym; s++)
 		flags[s] = (s % 3 == 0 ? FLAME_HIDE : 0) | (s % 5 == 1 ? FLAME_FOCUS : 0) |
 			(s % 11 == 2 ? FLAME_IGNORE : 0);
 	filtered = flame_filter(tree, flags, true);
-	(void) flame_rows(filtered, NULL, 3, &nrows);
+	(void) flame_rows(filtered, NULL, 3, NULL, &nrows);
 	symtab_init(symbols);
 	both = calltree_create(symbols);
 	both->meta = tree->meta;
 	profile_merge_tree(both, tree, NULL);
 	both = flame_diff_tree(both, filtered, &right);
-	rows = flame_rows(both, right, 5, &nrows);
+	rows = flame_rows(both, right, 5, NULL, &nrows);
 	invariant(run, rows[0].value == calltree_total(tree), "diff changed the left total");
 	invariant(run, rows[0].value_right == calltree_total(filtered), "diff changed the right total");
 }
@@ -214,17 +215,17 @@ run_pprof(void *arg)
 	int			dflt = file->sample_type_count ? pprof_find_sample_type(file, NULL) : -1;
 	const char *keys[4];
 	int			nkeys = label_keys(file, keys);
-	PprofGroup *groups;
-	uint32_t	ngroups;
+	PprofSplit *split;
+	PPBudget	budget = {0, FUZZ_MAX_OUTPUT, "pprof_split's groups"};
 
 	for (uint32_t t = 0; t < file->sample_type_count; t++)
 		roundtrip(run, pprof_build_tree(file, (int) t), (int) t == dflt);
-	groups = pprof_build_groups(file, keys, nkeys, &ngroups);
-	for (uint32_t g = 0; g < ngroups && g < FUZZ_MAX_GROUP_TREES; g++)
+	split = pprof_split_build(file, keys, nkeys, &budget);
+	for (uint32_t g = 0; g < pprof_split_group_count(split) && g < FUZZ_MAX_GROUP_TREES; g++)
 		for (uint32_t t = 0; t < file->sample_type_count; t++)
-			roundtrip(run, groups[g].trees[t], 0);
-	groups = pprof_build_groups(file, NULL, 0, &ngroups);
-	invariant(run, ngroups == 1, "no-key split must give one group");
+			roundtrip(run, pprof_split_tree(split, g, t), 0);
+	split = pprof_split_build(file, NULL, 0, &budget);
+	invariant(run, pprof_split_group_count(split) == 1, "no-key split must give one group");
 	if (file->sample_type_count > 0)
 		(void) pprof_find_sample_type(file, file->type_names[0]);
 }

@@ -79,7 +79,7 @@ render(void *arg)
 	PprofFile  *file = pprof_open(a->data, a->len, &options);
 	CallTree   *tree = pprof_build_tree(file, pprof_find_sample_type(file, NULL));
 	uint32_t	nrows;
-	FlameRow   *rows = flame_rows(tree, NULL, a->max_nodes, &nrows);
+	FlameRow   *rows = flame_rows(tree, NULL, a->max_nodes, NULL, &nrows);
 
 	SvgOptions	o = {a->title, tree->meta.sample_type, tree->meta.sample_unit, a->width, false};
 
@@ -135,7 +135,7 @@ render_stacks(void *arg)
 	SelfArgs   *a = arg;
 	CallTree   *tree = tree_of(a->stacks, a->n);
 	uint32_t	nrows;
-	FlameRow   *rows = flame_rows(tree, NULL, 0, &nrows);
+	FlameRow   *rows = flame_rows(tree, NULL, 0, NULL, &nrows);
 
 	SvgOptions	o = {a->title, "cpu", a->unit ? a->unit : "nanoseconds", a->width, false};
 
@@ -177,7 +177,7 @@ render_diff(void *arg)
 	if (a->right_unit)
 		comparison->meta.sample_unit = (char *) a->right_unit;
 	tree = flame_diff_tree(tree_of(a->left, a->nleft), comparison, &right_self);
-	rows = flame_rows(tree, right_self, 0, &nrows);
+	rows = flame_rows(tree, right_self, 0, NULL, &nrows);
 	a->out = svg_render(rows, nrows, &o, NULL);
 }
 
