@@ -59,7 +59,7 @@ VARIANT_CC_asan = gcc
 VARIANT_CFLAGS_asan = -g -O1 -fno-omit-frame-pointer $(SANITIZE) -DUSE_ASSERT_CHECKING
 VARIANT_CC_fuzz = clang
 VARIANT_CFLAGS_fuzz = -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link $(SANITIZE) \
-	-DUSE_ASSERT_CHECKING -DPP_FUZZING
+	-DUSE_ASSERT_CHECKING -DPP_FUZZING -Wno-unknown-warning-option
 VARIANT_CC_plain = gcc
 VARIANT_CFLAGS_plain = -g -O2
 VARIANT_SRCS = $(CORE_SRCS) src/pp_standalone.c

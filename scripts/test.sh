@@ -19,7 +19,10 @@
 #   svg        profile_to_svg(): xmllint, headless chromium, escaping (test/svg.sh)
 #   flamegraph merge, focus/ignore/hide and top against pprof; flame-graph
 #              structure on every corpus file (test/flamegraph.sh)
+#   limits     hostile values and inputs as a plain role under
+#              statement_timeout: bounded time and memory, cancel (test/limits.sh)
 #   fuzz       the plain C cores under ASan/UBSan with mutated inputs
+#   libfuzzer  the five libFuzzer targets, 15 s each (test/fuzz/libfuzzer.sh)
 #   demo       the README's first command (scripts/demo.sh) and the SVG files
 #              it writes (test/demo.sh)
 #   grafana    the dashboard's queries, run as Grafana would (examples/grafana/check.sh)
@@ -97,7 +100,9 @@ run_suite roundtrip bash test/roundtrip.sh
 run_suite export bash test/export.sh
 run_suite svg bash test/svg.sh
 [ -f test/hostile.sh ] && run_suite hostile bash test/hostile.sh
+run_suite limits bash test/limits.sh
 [ -f test/fuzz/run.sh ] && run_suite fuzz bash test/fuzz/run.sh
+run_suite libfuzzer bash test/fuzz/libfuzzer.sh --seconds 15
 run_suite demo bash test/demo.sh
 run_suite grafana bash examples/grafana/check.sh
 run_suite browser bash test/browser/run.sh

@@ -267,8 +267,8 @@ put_tree(ByteBuf *body, const CallTree *tree, const uint32_t *symbol_index, uint
 
 static ZSTD_CCtx *cctx;
 
-/* Bytes zstd compresses between chances to cancel (level 19 runs at ~3 MB/s). */
-#define COMPRESS_CHUNK ((size_t) 1 << 20)
+/* Bytes zstd compresses between chances to cancel (level 19 runs at 1 to 3 MB/s). */
+#define COMPRESS_CHUNK ((size_t) 128 << 10)
 
 /*
  * Compress src into one zstd frame at dst (room for ZSTD_compressBound),

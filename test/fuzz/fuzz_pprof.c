@@ -14,8 +14,12 @@
  *				[--save DIR] [--verbose] SEED_PATH...
  *	 fuzz_pprof --replay [--stored] FILE...
  *
- * Built with -DFUZZ_LIBFUZZER (clang -fsanitize=fuzzer) it is instead a
- * libFuzzer target: LLVMFuzzerTestOneInput.
+ *	 fuzz_pprof --write-seeds DIR SEED_PATH...
+ *
+ * --write-seeds writes the libFuzzer targets' seed folders (lf_main.c):
+ * DIR/pprof and DIR/roundtrip get the seed files, DIR/recv each seed's
+ * stored value, DIR/merge pairs of stored values, DIR/folded their folded
+ * text.
  */
 #include "fuzz_seeds.h"
 #include "fuzz_target.h"
@@ -26,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #if defined(__has_feature)
@@ -41,30 +46,6 @@
 #include <sanitizer/lsan_interface.h>
 #endif
 
-#ifdef FUZZ_LIBFUZZER
-
-/* libFuzzer entry: the pprof pipeline, then the stored-profile decoder. */
-int
-LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
-{
-	FuzzResult	r;
-
-	fuzz_pprof(data, size, NULL, &r);
-	if (r.invariant_failed)
-	{
-		fprintf(stderr, "%s\n", r.message);
-		abort();
-	}
-	fuzz_stored(data, size, &r);
-	if (r.invariant_failed)
-	{
-		fprintf(stderr, "%s\n", r.message);
-		abort();
-	}
-	return 0;
-}
-
-#else
 
 /* Options of the mutation loop. */
 typedef struct Options
@@ -77,6 +58,7 @@ typedef struct Options
 	int			verbose;
 	int			replay;
 	int			stored;
+	const char *seeds_dir;
 } Options;
 
 /* Counters for the summary. */
@@ -356,6 +338,8 @@ parse_options(int argc, char **argv, Options *o)
 			o->replay = o->verbose = 1;
 		else if (strcmp(a, "--stored") == 0)
 			o->stored = 1;
+		else if (strcmp(a, "--write-seeds") == 0 && ++i)
+			o->seeds_dir = v;
 		else
 		{
 			fprintf(stderr, "fuzz_pprof: unknown option %s\n", a);
@@ -386,6 +370,60 @@ replay(int argc, char **argv, int first)
 	}
 }
 
+/* Write DIR/target/NNNN.ext. */
+static void
+write_seed(const char *target, size_t n, const char *ext, const uint8_t *data, size_t len)
+{
+	char		path[4096];
+
+	snprintf(path, sizeof(path), "%s/%s", opts->seeds_dir, target);
+	mkdir(path, 0755);
+	snprintf(path, sizeof(path), "%s/%s/%04zu.%s", opts->seeds_dir, target, n, ext);
+	if (!write_file(path, data, len))
+	{
+		fprintf(stderr, "fuzz_pprof: cannot write %s\n", path);
+		exit(2);
+	}
+}
+
+/* The libFuzzer targets' seeds, derived from the loaded seeds. */
+static void
+write_seeds(const SeedList *seeds)
+{
+	Bytes		pair = {0},
+				folded = {0};
+
+	mkdir(opts->seeds_dir, 0755);
+	for (size_t i = 0; i < seeds->count; i++)
+	{
+		const Seed *s = &seeds->seeds[i];
+		const Seed *next = &seeds->seeds[(i + 1) % seeds->count];
+		uint8_t		head[10];
+		size_t		n = 0;
+		uint64_t	v = s->stored.len;
+
+		write_seed("pprof", i, "bin", s->file.data, s->file.len);
+		write_seed("roundtrip", i, "bin", s->file.data, s->file.len);
+		if (s->stored.len == 0)
+			continue;
+		write_seed("recv", i, "bin", s->stored.data, s->stored.len);
+		while (v >= 0x80)
+		{
+			head[n++] = (uint8_t) (v | 0x80);
+			v >>= 7;
+		}
+		head[n++] = (uint8_t) v;
+		bytes_set(&pair, head, n);
+		bytes_append(&pair, s->stored.data, s->stored.len);
+		bytes_append(&pair, next->stored.data, next->stored.len);
+		write_seed("merge", i, "bin", pair.data, pair.len);
+		if (stored_folded(s->stored.data, s->stored.len, &folded))
+			write_seed("folded", i, "txt", folded.data, folded.len);
+	}
+	bytes_free(&pair);
+	bytes_free(&folded);
+}
+
 /* Run the loop, print the summary and the final line. */
 int
 main(int argc, char **argv)
@@ -412,6 +450,13 @@ main(int argc, char **argv)
 			seeds_add_path(&seeds, argv[i]);
 		run_synthetic();
 		prepare_seeds(&seeds);
+		if (o.seeds_dir)
+		{
+			write_seeds(&seeds);
+			seeds_free(&seeds);
+			pp_standalone_free_all();
+			return 0;
+		}
 		mutation_loop(&seeds, start + o.seconds);
 		print_summary(seeds.count, now() - start);
 		seeds_free(&seeds);
@@ -429,4 +474,3 @@ main(int argc, char **argv)
 	return stats.failed ? 1 : 0;
 }
 
-#endif							/* FUZZ_LIBFUZZER */

@@ -9,6 +9,7 @@
 #include "fuzz_target.h"
 #include "pp_standalone.h"
 #include "pprof_split.h"
+#include "export_folded.h"
 #include "views.h"
 #include "profile_format.h"
 #include "profile_merge.h"
@@ -154,6 +155,46 @@ exercise_views(Run *run, const CallTree *tree)
 	invariant(run, rows[0].value_right == calltree_total(filtered), "diff changed the right total");
 }
 
+/* Arguments of a decode that must not fail. */
+typedef struct MustDecode
+{
+	const uint8_t *bytes;
+	size_t		len;
+	ProfileView *view;
+} MustDecode;
+
+/* profile_decode on MustDecode's bytes. */
+static void
+decode_into(void *arg)
+{
+	MustDecode *m = arg;
+
+	profile_decode(m->bytes, m->len, &limits, m->view);
+}
+
+/*
+ * Decode bytes the encoder wrote: the writer and the reader must agree, so
+ * any error here (CORRUPT above all) is a finding, not a clean rejection.
+ */
+static bool
+decode_what_we_wrote(Run *run, const uint8_t *bytes, size_t len, ProfileView *view,
+					 const char *what)
+{
+	MustDecode	m = {bytes, len, view};
+
+	if (pp_standalone_run(decode_into, &m))
+		return true;
+	if (!run->result->invariant_failed)
+	{
+		run->result->invariant_failed = 1;
+		snprintf(run->result->message, sizeof(run->result->message),
+				 "writer and reader disagree: %s does not decode: %s %s", what,
+				 pp_standalone_kind_name(pp_standalone_last_error()->kind),
+				 pp_standalone_last_error()->message);
+	}
+	return false;
+}
+
 /* Encode a tree, decode it, rebuild it, and check the second encoding matches. */
 static void
 roundtrip(Run *run, const CallTree *tree, int keep)
@@ -168,7 +209,8 @@ roundtrip(Run *run, const CallTree *tree, int keep)
 
 	calltree_check_invariants(tree);
 	bytes = profile_encode(tree, &limits, &len);
-	profile_decode(bytes, len, &limits, &view);
+	if (!decode_what_we_wrote(run, bytes, len, &view, "an encoded tree"))
+		return;
 	invariant(run, view.total == calltree_total(tree), "decoded total differs from the tree's");
 	invariant(run, view.node_count == tree->count - 1, "decoded node count differs");
 	symtab_init(symbols);
@@ -375,4 +417,160 @@ stored_wrap(const uint8_t *body, size_t len, int zstd, Bytes *out)
 			bytes_append(out, tmp, z);
 		free(tmp);
 	}
+}
+
+/* Run fn on run with the result recorded, as fuzz_pprof does. */
+static void
+run_target(void (*fn) (void *), const uint8_t *data, size_t len, FuzzResult *result)
+{
+	Run			run = {data, len, NULL, result, 0};
+
+	memset(result, 0, sizeof(*result));
+	finish(result, pp_standalone_run(fn, &run));
+}
+
+/* pprof decoding alone: every sample type's tree and the label split. */
+static void
+run_pprof_decode(void *arg)
+{
+	Run		   *run = arg;
+	PprofOptions options = {FUZZ_MAX_INPUT, FUZZ_MAX_DEPTH, fuzz_drop_frame, &regexes};
+	PprofFile  *file = pprof_open(run->data, run->len, &options);
+	const char *keys[4];
+	int			nkeys = label_keys(file, keys);
+	PPBudget	budget = {0, FUZZ_MAX_OUTPUT, "pprof_split's groups"};
+	PprofSplit *split;
+
+	for (uint32_t t = 0; t < file->sample_type_count; t++)
+		calltree_check_invariants(pprof_build_tree(file, (int) t));
+	split = pprof_split_build(file, keys, nkeys, &budget);
+	for (uint32_t g = 0; g < pprof_split_group_count(split) && g < FUZZ_MAX_GROUP_TREES; g++)
+		for (uint32_t t = 0; t < file->sample_type_count; t++)
+			calltree_check_invariants(pprof_split_tree(split, g, t));
+}
+
+/* pprof bytes -> trees and the label split (see fuzz_target.h). */
+void
+fuzz_pprof_decode(const uint8_t *data, size_t len, FuzzResult *result)
+{
+	run_target(run_pprof_decode, data, len, result);
+}
+
+/*
+ * Two stored values through one merge, as the aggregate folds rows: the
+ * second meets the first one's names in the symbol cache.  The input is a
+ * varint length, the first value, and the second value.
+ */
+static void
+run_merge_pair(void *arg)
+{
+	Run		   *run = arg;
+	ProfileMerger merger;
+	uint64_t	first = 0;
+	size_t		pos = 0;
+	int			shift = 0;
+	size_t		len;
+	uint8_t    *bytes;
+	ProfileView view;
+
+	while (pos < run->len && shift < 35)
+	{
+		first |= (uint64_t) (run->data[pos] & 0x7f) << shift;
+		shift += 7;
+		if (run->data[pos++] < 0x80)
+			break;
+	}
+	if (first > run->len - pos)
+		first = run->len - pos;
+	profile_merger_init(&merger);
+	profile_merger_add_stored(&merger, run->data + pos, (size_t) first, &limits);
+	profile_merger_add_stored(&merger, run->data + pos + first, run->len - pos - first, &limits);
+	profile_merger_check(&merger);
+	bytes = profile_encode(merger.tree, &limits, &len);
+	if (decode_what_we_wrote(run, bytes, len, &view, "a merge of two values"))
+		invariant(run, view.total == calltree_total(merger.tree), "the merge's total changed");
+}
+
+/* Two stored values through one ProfileMerger (see fuzz_target.h). */
+void
+fuzz_merge_pair(const uint8_t *data, size_t len, FuzzResult *result)
+{
+	run_target(run_merge_pair, data, len, result);
+}
+
+/*
+ * Folded text -> tree -> stored value, which must decode; its folded text
+ * must parse back into the same stored value.
+ */
+static void
+run_folded(void *arg)
+{
+	Run		   *run = arg;
+	SymbolTable *symbols = pp_alloc(sizeof(SymbolTable));
+	CallTree   *tree;
+	size_t		len,
+				len2,
+				text_len;
+	uint8_t    *bytes,
+			   *bytes2;
+	char	   *text;
+	ProfileView view;
+
+	symtab_init(symbols);
+	tree = folded_decode((const char *) run->data, run->len, symbols, FUZZ_MAX_DEPTH);
+	calltree_check_invariants(tree);
+	tree->meta.profile_count = 1;
+	bytes = profile_encode(tree, &limits, &len);
+	if (!decode_what_we_wrote(run, bytes, len, &view, "a folded profile"))
+		return;
+	text = folded_encode(&view, NULL, &text_len);
+	symbols = pp_alloc(sizeof(SymbolTable));
+	symtab_init(symbols);
+	tree = folded_decode(text, text_len, symbols, FUZZ_MAX_DEPTH);
+	tree->meta.profile_count = 1;
+	bytes2 = profile_encode(tree, &limits, &len2);
+	/* parsed names never hold ';' or a newline, so the text round-trips */
+	invariant(run, len2 == len && memcmp(bytes, bytes2, len) == 0,
+			  "folded text of a parsed profile does not parse back to it");
+	invariant(run, memchr(text, '\0', text_len) == NULL, "folded text holds a NUL");
+}
+
+/* Folded text in and out (see fuzz_target.h). */
+void
+fuzz_folded(const uint8_t *data, size_t len, FuzzResult *result)
+{
+	run_target(run_folded, data, len, result);
+}
+
+/* Arguments of stored_folded's work. */
+typedef struct FoldedOf
+{
+	const uint8_t *data;
+	size_t		len;
+	Bytes	   *out;
+} FoldedOf;
+
+/* Decode a stored value and write its folded text. */
+static void
+folded_of(void *arg)
+{
+	FoldedOf   *f = arg;
+	ProfileView view;
+	size_t		len;
+	char	   *text;
+
+	profile_decode(f->data, f->len, &limits, &view);
+	text = folded_encode(&view, NULL, &len);
+	bytes_set(f->out, (const uint8_t *) text, len);
+}
+
+/* The folded text of a stored value (see fuzz_target.h). */
+int
+stored_folded(const uint8_t *data, size_t len, Bytes *out)
+{
+	FoldedOf	f = {data, len, out};
+	bool		ok = pp_standalone_run(folded_of, &f);
+
+	pp_standalone_free_all();
+	return ok;
 }

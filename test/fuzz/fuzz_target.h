@@ -22,9 +22,9 @@ typedef struct FuzzResult
 
 /*
  * pprof bytes -> pprof_open -> for every sample type pprof_build_tree ->
- * profile_encode -> profile_decode -> profile_view_add_to_tree -> encode
- * again (must give the same bytes); then pprof_build_groups with and
- * without label keys.  When stored is not NULL, it receives the encoded
+ * profile_encode -> profile_decode (which must accept what the encoder
+ * wrote) -> profile_view_add_to_tree -> encode again (must give the same
+ * bytes); then the label split with and without keys.  When stored is not NULL, it receives the encoded
  * bytes of the default sample type's tree (malloc'd), for stored mutations.
  */
 extern void fuzz_pprof(const uint8_t *data, size_t len, Bytes *stored, FuzzResult *result);
@@ -34,6 +34,22 @@ extern void fuzz_pprof(const uint8_t *data, size_t len, Bytes *stored, FuzzResul
  * load into a tree and encode and decode again.
  */
 extern void fuzz_stored(const uint8_t *data, size_t len, FuzzResult *result);
+
+/* pprof bytes -> every sample type's tree and the label split, invariants checked. */
+extern void fuzz_pprof_decode(const uint8_t *data, size_t len, FuzzResult *result);
+
+/*
+ * Two stored values through one ProfileMerger, as the aggregate folds rows
+ * (the second meets the first's names in the symbol cache); input: a varint
+ * length, the first value, the second.  The merge must encode and decode.
+ */
+extern void fuzz_merge_pair(const uint8_t *data, size_t len, FuzzResult *result);
+
+/* Folded text -> tree -> stored value (which must decode) -> folded text. */
+extern void fuzz_folded(const uint8_t *data, size_t len, FuzzResult *result);
+
+/* The folded text of a stored value into out; false if it does not decode. */
+extern int	stored_folded(const uint8_t *data, size_t len, Bytes *out);
 
 /* The body of stored bytes (decompressed when zstd); false if not parseable. */
 extern int	stored_body(const uint8_t *data, size_t len, Bytes *body);

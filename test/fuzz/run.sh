@@ -2,7 +2,7 @@
 # test/fuzz/run.sh: build the standalone fuzzer into test/bin/ and run it.
 #
 #   test/fuzz/run.sh [--seconds S] [--iterations N] [...]   mutation loop (gcc, ASan+UBSan)
-#   test/fuzz/run.sh --libfuzzer [libFuzzer flags...]      libFuzzer target (clang), if available
+#   (the libFuzzer targets: test/fuzz/libfuzzer.sh and test/fuzz/long.sh)
 #   test/fuzz/run.sh --build                               build only
 #
 # Seeds: every file under ../shared/corpus (next to the repository) when
@@ -49,16 +49,6 @@ case "${1:-}" in
 --build)
 	build asan gcc "$BIN/fuzz_pprof"
 	echo "built $BIN/fuzz_pprof"
-	;;
---libfuzzer)
-	shift
-	command -v clang >/dev/null || { echo "clang is not installed: libFuzzer mode unavailable" >&2; exit 2; }
-	build fuzz clang "$BIN/fuzz_pprof_libfuzzer" -fsanitize=fuzzer -DFUZZ_LIBFUZZER
-	mkdir -p "$BIN/libfuzzer-corpus"
-	# libFuzzer wants seed directories: copy the seeds into one (flat) directory.
-	for f in $(find $(seeds) -type f); do cp -f "$f" "$BIN/libfuzzer-corpus/$(echo "$f" | tr / _)"; done
-	exec "$BIN/fuzz_pprof_libfuzzer" -max_total_time=60 -rss_limit_mb=4096 -timeout=30 \
-		-artifact_prefix="$FINDINGS/" "$@" "$BIN/libfuzzer-corpus"
 	;;
 *)
 	build asan gcc "$BIN/fuzz_pprof"
