@@ -21,7 +21,7 @@ CORE_SRCS = src/bytebuf.c src/utf8_text.c src/keyed_hash.c src/gzip_io.c gen/pro
 	src/profile_encode.c src/profile_decode.c src/profile_merge.c src/views.c \
 	src/export_pprof.c src/export_folded.c src/export_svg.c
 # The thin SQL wrappers over them.
-SQL_SRCS = src/sql_module.c src/sql_type.c src/sql_ingest.c src/sql_merge.c \
+SQL_SRCS = src/sql_module.c src/sql_alloc.c src/sql_type.c src/sql_ingest.c src/sql_merge.c \
 	src/sql_views.c src/sql_export.c src/sql_svg.c
 OBJS = $(CORE_SRCS:.c=.o) $(SQL_SRCS:.c=.o)
 CORE_LIBS = -lprotobuf-c -lzstd -lz -lm

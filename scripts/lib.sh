@@ -87,8 +87,9 @@ pp_install_deps() {
 	export PATH
 }
 
-# Directory of the PostgreSQL 15 server binaries.
-pp_pgbin() { echo /usr/lib/postgresql/15/bin; }
+# Directory of the PostgreSQL 15 server binaries (PP_PGBIN: another copy of
+# them, such as test/asan_server.sh's relocated installation).
+pp_pgbin() { echo "${PP_PGBIN:-/usr/lib/postgresql/15/bin}"; }
 
 # Build and install the extension (PP_SKIP_BUILD=1: use what is installed,
 # for a second checkout that must not replace the first one's build).
@@ -152,7 +153,9 @@ pp_start_cluster() {
 	fi
 	if ! pp_cluster_running; then
 		pp_choose_port || return 1
-		if ! pp_as_postgres "$bin/pg_ctl" -D "$PP_PGDIR/data" -l "$PP_PGDIR/server.log" -w -s \
+		# PP_SERVER_ENV: VAR=value words for the server's environment (LD_PRELOAD, say)
+		# shellcheck disable=SC2086
+		if ! pp_as_postgres env ${PP_SERVER_ENV:-} "$bin/pg_ctl" -D "$PP_PGDIR/data" -l "$PP_PGDIR/server.log" -w -s \
 			-o "-p $PP_PORT -k $PP_PGDIR/run -c listen_addresses=localhost -c max_worker_processes=8" start; then
 			pp_say "the cluster did not start; the end of $PP_PGDIR/server.log says:"
 			tail -5 "$PP_PGDIR/server.log" >&2

@@ -1,7 +1,8 @@
 /*
  * sql_module.c
  *	  Module entry point: settings, and the server implementation of the
- *	  pp_core.h platform layer (palloc, ereport, CHECK_FOR_INTERRUPTS).
+ *	  pp_core.h platform layer (ereport, CHECK_FOR_INTERRUPTS, the hash key;
+ *	  allocation is in sql_alloc.c).
  */
 #include "sql_module.h"
 
@@ -118,34 +119,6 @@ void
 pp_assert_failed(const char *condition, const char *file, int line)
 {
 	ExceptionalCondition(condition, "pp_assert", file, line);
-}
-
-/* Allocate in the current memory context (huge allocations allowed). */
-void *
-pp_alloc(size_t size)
-{
-	return MemoryContextAllocHuge(CurrentMemoryContext, size);
-}
-
-/* Allocate zeroed memory in the current memory context. */
-void *
-pp_alloc0(size_t size)
-{
-	return MemoryContextAllocExtended(CurrentMemoryContext, size, MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
-}
-
-/* Resize a pp_alloc allocation. */
-void *
-pp_realloc(void *ptr, size_t size)
-{
-	return repalloc_huge(ptr, size);
-}
-
-/* Free a pp_alloc allocation. */
-void
-pp_free(void *ptr)
-{
-	pfree(ptr);
 }
 
 /* Let a long loop be cancelled. */
