@@ -18,7 +18,8 @@ PGFILEDESC = "pg_pprof - pprof profiles as a compressed type"
 # all build from it.
 CORE_SRCS = src/bytebuf.c src/utf8_text.c src/keyed_hash.c src/gzip_io.c gen/profile.pb-c.c \
 	src/pprof_decode.c src/pprof_split.c src/profile_meta.c src/calltree.c \
-	src/profile_encode.c src/profile_decode.c src/profile_merge.c src/views.c \
+	src/profile_encode.c src/profile_decode.c src/profile_timeline.c src/profile_merge.c \
+	src/profile_pack.c src/views.c \
 	src/export_pprof.c src/export_folded.c src/export_svg.c
 # The thin SQL wrappers over them.
 SQL_SRCS = src/sql_module.c src/sql_alloc.c src/sql_type.c src/sql_ingest.c src/sql_merge.c \

@@ -21,9 +21,11 @@ typedef struct ProfileMerger
 /*
  * Add every node of src into dst.  With right_self non-NULL, src's self
  * values go to right_self[dst node] instead of dst's self (for diffs);
- * right_self must have room for dst->count + src->count entries.
+ * right_self must have room for dst->count + src->count entries.  With
+ * src_map (src->count entries), record each src node's node in dst.
  */
-extern void profile_merge_tree(CallTree *dst, const CallTree *src, int64_t *right_self);
+extern void profile_merge_tree(CallTree *dst, const CallTree *src, int64_t *right_self,
+							   uint32_t *src_map);
 
 /* Start an empty merge. */
 extern void profile_merger_init(ProfileMerger *merger);

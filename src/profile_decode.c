@@ -215,7 +215,8 @@ map_symbols(const ProfileView *view, CallTree *tree, SymbolCache *cache)
  * stored per node.
  */
 static void
-read_tree(ByteReader *body, ProfileView *view, CallTree *into, SymbolCache *cache)
+read_tree(ByteReader *body, ProfileView *view, CallTree *into, SymbolCache *cache,
+		  uint32_t **node_map)
 {
 	ByteReader	r,
 				steps,
@@ -256,6 +257,11 @@ read_tree(ByteReader *body, ProfileView *view, CallTree *into, SymbolCache *cach
 		sym_map = map_symbols(view, into, cache);
 		path = pp_alloc_array((size_t) n + 1, sizeof(uint32_t));
 		path[0] = CALLTREE_ROOT;
+		if (node_map)
+		{
+			*node_map = pp_alloc_array((size_t) n + 1, sizeof(uint32_t));
+			(*node_map)[0] = CALLTREE_ROOT;
+		}
 		calltree_reserve(into, n);
 		into->nodes[CALLTREE_ROOT].self = pp_add_int64(into->nodes[CALLTREE_ROOT].self,
 													   view->root_self);
@@ -292,6 +298,8 @@ read_tree(ByteReader *body, ProfileView *view, CallTree *into, SymbolCache *cach
 			uint32_t	node = calltree_child(into, path[depth - 1], sym_map[sym]);
 
 			path[depth] = node;
+			if (node_map)
+				(*node_map)[i + 1] = node;
 			if (self != 0)
 				into->nodes[node].self = pp_add_int64(into->nodes[node].self, self);
 		}
@@ -325,120 +333,173 @@ skip_extensions(ByteReader *body)
 
 static ZSTD_DCtx *dctx;
 
-/* Decompress (or take as is) the body that follows the header. */
-static const uint8_t *
-read_body(ByteReader *r, uint8_t flags, const ProfileLimits *limits, size_t *body_len)
-{
-	uint64_t	raw_len = reader_varint(r);
-	size_t		src_len = reader_remaining(r);
-	const uint8_t *src = r->pos;
-	uint8_t    *body;
-	size_t		got;
-
-	/* A length that does not describe the bytes is corruption, not a limit. */
-	if (!(flags & PROFILE_FLAG_ZSTD) && src_len != raw_len)
-		reader_fail(r, "body length does not match the bytes that follow");
-	if ((flags & PROFILE_FLAG_ZSTD) && ZSTD_findFrameCompressedSize(src, src_len) != src_len)
-		reader_fail(r, "compressed body is not exactly one zstd frame");
-	if ((flags & PROFILE_FLAG_ZSTD) && ZSTD_getFrameContentSize(src, src_len) != raw_len)
-		reader_fail(r, "compressed body size does not match its header");
-	if (raw_len > limits->max_body_bytes)
-		pp_error_ext(PP_ERR_LIMIT, NULL, "Raise pg_pprof.max_input_bytes to read larger profiles.",
-					 "stored profile body of %llu bytes exceeds pg_pprof.max_input_bytes (%zu)",
-					 (unsigned long long) raw_len, limits->max_body_bytes);
-	*body_len = (size_t) raw_len;
-	if (!(flags & PROFILE_FLAG_ZSTD))
-		return src;
-	body = pp_alloc(raw_len ? (size_t) raw_len : 1);
-	/* One decompression context per process: creating one per value is slow. */
-	if (dctx == NULL && (dctx = ZSTD_createDCtx()) == NULL)
-		pp_error(PP_ERR_LIMIT, "out of memory creating a zstd context");
-	got = ZSTD_decompressDCtx(dctx, body, (size_t) raw_len, src, src_len);
-	if (ZSTD_isError(got) || got != raw_len)
-		reader_fail(r, "compressed body does not decompress");
-	return body;
-}
-
-/* The header of a stored value: the version byte is read already. */
-typedef struct StoredHeader
+/*
+ * Where the parts of a stored value are, read from its header alone: no
+ * decompression, and for the first and last time of a packed value's
+ * timeline, no more than its first bytes.
+ */
+typedef struct StoredLayout
 {
 	uint8_t		version;
 	uint8_t		flags;
-} StoredHeader;
+	uint64_t	body_len;		/* uncompressed */
+	const uint8_t *body_src;	/* the body as stored */
+	size_t		body_src_len;
+	uint32_t	points;			/* packed: timeline points, first and last time */
+	int64_t		first;
+	int64_t		last;
+	const uint8_t *timeline;	/* packed: the timeline frame (to the end) */
+	size_t		timeline_len;
+} StoredLayout;
 
 /*
- * Version 1: flags byte, varint body length, then the body (one zstd frame
- * or raw); the body holds META, SYMBOLS and TREE, then optional sections.
+ * Read the header of every format version this build reads (as tdigest
+ * and hstore keep readers of their old formats, so a value written by an
+ * older release stays readable):
+ *
+ *	 version 1: flags, varint body length, body (the rest).
+ *	 version 2: flags, varint points, zigzag first and last point time,
+ *	            varint body length, varint stored body length, body, then
+ *	            the timeline frame (the rest; see profile_timeline.h).
+ *
+ * With header_only, the bytes may end after the times (a TOAST slice).
  */
-static const uint8_t *
-read_body_v1(ByteReader *r, const ProfileLimits *limits, size_t *body_len, uint8_t **owned)
+static void
+read_layout(ByteReader *r, StoredLayout *lay, bool header_only)
 {
-	uint8_t		flags = reader_byte(r);
-	const uint8_t *body;
+	uint64_t	stored;
 
-	if (flags & ~PROFILE_KNOWN_FLAGS)
+	memset(lay, 0, sizeof(*lay));
+	lay->version = reader_byte(r);
+	if (lay->version != 1 && lay->version != PROFILE_FORMAT_PACKED)
+		pp_error(PP_ERR_CORRUPT,
+				 "profile value: unsupported format version %u (this build reads 1 to %u)",
+				 lay->version, PROFILE_FORMAT_PACKED);
+	lay->flags = reader_byte(r);
+	if (lay->flags & ~PROFILE_KNOWN_FLAGS)
 		reader_fail(r, "unknown format flags");
-	body = read_body(r, flags, limits, body_len);
-	*owned = (flags & PROFILE_FLAG_ZSTD) ? (uint8_t *) body : NULL;
+	if (lay->version == PROFILE_FORMAT_PACKED)
+	{
+		uint64_t	points = reader_varint(r);
+
+		if (points == 0 || points >= UINT32_MAX)
+			reader_fail(r, "timeline point count out of range");
+		lay->points = (uint32_t) points;
+		lay->first = reader_svarint(r);
+		lay->last = reader_svarint(r);
+		if (lay->first > lay->last)
+			reader_fail(r, "timeline ends before it starts");
+		if (header_only)
+			return;
+	}
+	lay->body_len = reader_varint(r);
+	stored = lay->version == 1 ? reader_remaining(r) : reader_varint(r);
+	if (stored > reader_remaining(r))
+		reader_fail(r, "body length exceeds the remaining data");
+	lay->body_src_len = (size_t) stored;
+	lay->body_src = reader_bytes(r, lay->body_src_len);
+	if (lay->version == PROFILE_FORMAT_PACKED)
+	{
+		lay->timeline_len = reader_remaining(r);
+		lay->timeline = reader_bytes(r, lay->timeline_len);
+		if (lay->timeline_len == 0)
+			reader_fail(r, "packed value without its timeline");
+	}
+}
+
+static ZSTD_DCtx *dctx;
+
+/*
+ * Decompress src (a zstd frame of exactly raw_len bytes), or take it as it
+ * is when not compressed; what means the data in errors.
+ */
+const uint8_t *
+profile_inflate(const uint8_t *src, size_t src_len, bool compressed, uint64_t raw_len,
+				const ProfileLimits *limits, const char *what)
+{
+	uint8_t    *out;
+	size_t		got;
+
+	/* A length that does not describe the bytes is corruption, not a limit. */
+	if (!compressed && src_len != raw_len)
+		pp_error(PP_ERR_CORRUPT, "%s: length does not match the bytes that follow", what);
+	if (compressed && ZSTD_findFrameCompressedSize(src, src_len) != src_len)
+		pp_error(PP_ERR_CORRUPT, "%s: not exactly one zstd frame", what);
+	if (compressed && ZSTD_getFrameContentSize(src, src_len) != raw_len)
+		pp_error(PP_ERR_CORRUPT, "%s: compressed size does not match its header", what);
+	if (raw_len > limits->max_body_bytes)
+		pp_error_ext(PP_ERR_LIMIT, NULL, "Raise pg_pprof.max_input_bytes to read larger profiles.",
+					 "%s of %llu bytes exceeds pg_pprof.max_input_bytes (%zu)", what,
+					 (unsigned long long) raw_len, limits->max_body_bytes);
+	if (!compressed)
+		return src;
+	out = pp_alloc(raw_len ? (size_t) raw_len : 1);
+	/* One decompression context per process: creating one per value is slow. */
+	if (dctx == NULL && (dctx = ZSTD_createDCtx()) == NULL)
+		pp_error(PP_ERR_LIMIT, "out of memory creating a zstd context");
+	got = ZSTD_decompressDCtx(dctx, out, (size_t) raw_len, src, src_len);
+	if (ZSTD_isError(got) || got != raw_len)
+		pp_error(PP_ERR_CORRUPT, "%s: does not decompress", what);
+	return out;
+}
+
+/* The body of a laid-out value, decompressed when it is compressed. */
+static const uint8_t *
+layout_body(const StoredLayout *lay, const ProfileLimits *limits, size_t *body_len,
+			uint8_t **owned)
+{
+	bool		compressed = (lay->flags & PROFILE_FLAG_ZSTD) != 0;
+	const uint8_t *body = profile_inflate(lay->body_src, lay->body_src_len, compressed,
+										  lay->body_len, limits, "stored profile body");
+
+	*body_len = (size_t) lay->body_len;
+	*owned = compressed ? (uint8_t *) body : NULL;
 	return body;
 }
 
-/* Parse and check a version 1 body; nodes go to view's arrays or into a tree. */
+/*
+ * Parse and check a body (the same in versions 1 and 2); nodes go to view's
+ * arrays or into a tree.
+ */
 static void
-decode_body_v1(const uint8_t *raw, size_t raw_len, ProfileView *view, CallTree *into,
-			   SymbolCache *cache)
+decode_body(const uint8_t *raw, size_t raw_len, ProfileView *view, CallTree *into,
+			SymbolCache *cache, uint32_t **node_map)
 {
 	ByteReader	body;
 
 	reader_init(&body, raw, raw_len, PP_ERR_CORRUPT, "profile body");
 	read_meta(&body, view);
 	read_symbols(&body, view, into == NULL || cache == NULL);
-	read_tree(&body, view, into, cache);
+	read_tree(&body, view, into, cache, node_map);
 	skip_extensions(&body);
 }
 
 /*
- * The body of stored bytes, by format version: every version this build
- * reads has its own path here (as tdigest and hstore keep readers of their
- * old formats), so a value written by an older release stays readable.
+ * Decode and validate stored bytes; nodes go to view's arrays or into a
+ * tree.  A packed value's timeline frame is found but not read: the view
+ * records where it is (profile_timeline.h reads and checks it).
  */
-static const uint8_t *
-stored_body(ByteReader *r, const ProfileLimits *limits, size_t *body_len, uint8_t **owned,
-			uint8_t *version)
-{
-	*version = reader_byte(r);
-	switch (*version)
-	{
-		case 1:
-			return read_body_v1(r, limits, body_len, owned);
-		default:
-			pp_error(PP_ERR_CORRUPT,
-					 "profile value: unsupported format version %u (this build reads 1 to %u)",
-					 *version, PROFILE_FORMAT_VERSION);
-	}
-}
-
-/* Decode and validate stored bytes; nodes go to view's arrays or into a tree. */
 static void
 decode_stored(const uint8_t *data, size_t len, const ProfileLimits *limits,
-			  ProfileView *view, CallTree *into, SymbolCache *cache)
+			  ProfileView *view, CallTree *into, SymbolCache *cache, uint32_t **node_map)
 {
 	ByteReader	r;
+	StoredLayout lay;
 	const uint8_t *raw;
 	size_t		raw_len;
-	uint8_t		version;
 
 	memset(view, 0, sizeof(*view));
 	view->stored_bytes = len;
 	reader_init(&r, data, len, PP_ERR_CORRUPT, "profile value");
-	raw = stored_body(&r, limits, &raw_len, &view->owned_body, &version);
-	view->format_version = version;
-	switch (version)
-	{
-		case 1:
-			decode_body_v1(raw, raw_len, view, into, cache);
-			break;
-	}
+	read_layout(&r, &lay, false);
+	view->format_version = lay.version;
+	view->timeline = lay.timeline;
+	view->timeline_len = lay.timeline_len;
+	view->timeline_points = lay.points;
+	view->timeline_first = lay.first;
+	view->timeline_last = lay.last;
+	raw = layout_body(&lay, limits, &raw_len, &view->owned_body);
+	decode_body(raw, raw_len, view, into, cache, node_map);
 }
 
 /* The body of stored bytes (see profile_format.h). */
@@ -447,52 +508,95 @@ profile_stored_body(const uint8_t *data, size_t len, const ProfileLimits *limits
 					size_t *body_len, uint8_t **owned)
 {
 	ByteReader	r;
-	uint8_t		version;
+	StoredLayout lay;
 
 	reader_init(&r, data, len, PP_ERR_CORRUPT, "profile value");
-	return stored_body(&r, limits, body_len, owned, &version);
+	read_layout(&r, &lay, false);
+	return layout_body(&lay, limits, body_len, owned);
 }
 
-/* Decode and fully validate stored bytes into view. */
+/* A value's timeline span from its first bytes (see profile_format.h). */
+bool
+profile_stored_span(const uint8_t *data, size_t len, uint32_t *points, int64_t *first,
+					int64_t *last)
+{
+	ByteReader	r;
+	StoredLayout lay;
+
+	reader_init(&r, data, len, PP_ERR_CORRUPT, "profile value");
+	read_layout(&r, &lay, true);
+	if (lay.version != PROFILE_FORMAT_PACKED)
+		return false;
+	*points = lay.points;
+	*first = lay.first;
+	*last = lay.last;
+	return true;
+}
+
+/* A packed value's timeline frame, unread (see profile_format.h). */
+bool
+profile_stored_timeline(const uint8_t *data, size_t len, const uint8_t **frame,
+						size_t *frame_len)
+{
+	ByteReader	r;
+	StoredLayout lay;
+
+	reader_init(&r, data, len, PP_ERR_CORRUPT, "profile value");
+	read_layout(&r, &lay, false);
+	*frame = lay.timeline;
+	*frame_len = lay.timeline_len;
+	return lay.timeline != NULL;
+}
+
+/* Decode and fully validate stored bytes into view (the timeline is not read). */
 void
 profile_decode(const uint8_t *data, size_t len, const ProfileLimits *limits,
 			   ProfileView *view)
 {
-	decode_stored(data, len, limits, view, NULL, NULL);
+	decode_stored(data, len, limits, view, NULL, NULL, NULL);
 }
 
 /*
  * Decode and fully validate stored bytes, adding the nodes straight into
  * tree (no per-node arrays).  view receives the metadata, symbols and
- * total; its node arrays stay empty.  If the value is corrupt, tree may
- * hold part of it when the error is raised.
+ * total; its node arrays stay empty.  With node_map, *node_map receives
+ * per stored node (0 = the root, i = the i-th in pre-order) its node in
+ * tree.  If the value is corrupt, tree may hold part of it when the error
+ * is raised.
  */
 void
 profile_decode_into_tree(const uint8_t *data, size_t len, const ProfileLimits *limits,
-						 ProfileView *view, CallTree *tree, SymbolCache *cache)
+						 ProfileView *view, CallTree *tree, SymbolCache *cache,
+						 uint32_t **node_map)
 {
-	decode_stored(data, len, limits, view, tree, cache);
+	decode_stored(data, len, limits, view, tree, cache, node_map);
 }
 
 /*
  * Add every node of a decoded view into tree, mapping the view's function
- * indexes to the tree's symbol table.
+ * indexes to the tree's symbol table.  With node_map (node_count + 1
+ * entries) it records each stored node's node in tree, 0 for the root.
  */
 void
-profile_view_add_to_tree(const ProfileView *view, CallTree *tree)
+profile_view_add_to_tree(const ProfileView *view, CallTree *tree, uint32_t *node_map)
 {
 	uint32_t   *sym_map = map_symbols(view, tree, NULL);
 	uint32_t   *path = pp_alloc_array((size_t) view->node_count + 1, sizeof(uint32_t));
 
 	path[0] = CALLTREE_ROOT;
+	if (node_map)
+		node_map[0] = CALLTREE_ROOT;
 	tree->nodes[CALLTREE_ROOT].self = pp_add_int64(tree->nodes[CALLTREE_ROOT].self,
 												   view->root_self);
+	calltree_reserve(tree, view->node_count);
 	for (uint32_t i = 0; i < view->node_count; i++)
 	{
 		uint32_t	depth = view->node_depth[i];
 		uint32_t	node = calltree_child(tree, path[depth - 1], sym_map[view->node_symbol[i]]);
 
 		path[depth] = node;
+		if (node_map)
+			node_map[i + 1] = node;
 		if (view->node_self[i] != 0)
 			tree->nodes[node].self = pp_add_int64(tree->nodes[node].self, view->node_self[i]);
 		if ((i & 0xffff) == 0xffff)
@@ -508,14 +612,14 @@ profile_view_add_to_tree(const ProfileView *view, CallTree *tree)
  */
 CallTree *
 profile_decode_to_tree(const uint8_t *data, size_t len, const ProfileLimits *limits,
-					   ProfileView *view)
+					   ProfileView *view, uint32_t **node_map)
 {
 	SymbolTable *symbols = pp_alloc(sizeof(SymbolTable));
 	CallTree   *tree;
 
 	symtab_init(symbols);
 	tree = calltree_create(symbols);
-	decode_stored(data, len, limits, view, tree, NULL);
+	decode_stored(data, len, limits, view, tree, NULL, node_map);
 	tree->meta = view->meta;
 	return tree;
 }

@@ -197,7 +197,8 @@ put_symbols(ByteBuf *body, const CallTree *tree, uint32_t **symbol_index)
  * The walk uses an explicit stack so deep trees cannot overflow ours.
  */
 static void
-put_tree(ByteBuf *body, const CallTree *tree, const uint32_t *symbol_index, uint64_t scale)
+put_tree(ByteBuf *body, const CallTree *tree, const uint32_t *symbol_index, uint64_t scale,
+		 uint32_t *preorder)
 {
 	uint32_t	count = tree->count;
 	CallTreeChildren groups;
@@ -223,6 +224,8 @@ put_tree(ByteBuf *body, const CallTree *tree, const uint32_t *symbol_index, uint
 
 	stack_node[0] = CALLTREE_ROOT;
 	stack_next[0] = child_start[0];
+	if (preorder)
+		preorder[CALLTREE_ROOT] = 0;
 	depth = 1;					/* entries on the stack; the root is depth 0 */
 	while (depth > 0)
 	{
@@ -242,13 +245,15 @@ put_tree(ByteBuf *body, const CallTree *tree, const uint32_t *symbol_index, uint
 			bytebuf_put_varint(&steps, prev_depth + 1 - node_depth);
 			bytebuf_put_varint(&syms, entry >> 32);
 			bytebuf_put_svarint(&selfs, tree->nodes[n].self / (int64_t) scale);
+			if (preorder)
+				preorder[n] = emitted + 1;
 			prev_depth = node_depth;
 			stack_node[depth] = n;
 			stack_next[depth] = child_start[n];
 			depth++;
+			if ((++emitted & 0xfff) == 0)
+				pp_check_interrupts();
 		}
-		if ((++emitted & 0xfff) == 0)
-			pp_check_interrupts();
 	}
 
 	bytebuf_init(&sec, steps.len + syms.len + selfs.len + 64);
@@ -274,10 +279,10 @@ static ZSTD_CCtx *cctx;
  * Compress src into one zstd frame at dst (room for ZSTD_compressBound),
  * recording its size in the frame header.  zstd is fed in chunks, so a
  * slow level over a large body can still be cancelled.  Returns the
- * compressed size.
+ * compressed size (see profile_format.h).
  */
-static size_t
-compress_frame(uint8_t *dst, size_t capacity, const uint8_t *src, size_t len, int level)
+size_t
+profile_compress(uint8_t *dst, size_t capacity, const uint8_t *src, size_t len, int level)
 {
 	ZSTD_outBuffer out = {dst, capacity, 0};
 	size_t		fed = 0;
@@ -311,46 +316,55 @@ compress_frame(uint8_t *dst, size_t capacity, const uint8_t *src, size_t len, in
 	return out.pos;
 }
 
-/* Encode a call tree into the stored form (without a varlena header). */
+/* The uncompressed body of a call tree (see profile_format.h). */
 uint8_t *
-profile_encode(const CallTree *tree, const ProfileLimits *limits, size_t *out_len)
+profile_encode_body(const CallTree *tree, const ProfileLimits *limits, uint32_t *preorder,
+					size_t *out_len)
 {
 	ByteBuf		body;
-	ByteBuf		out;
 	uint32_t   *symbol_index;
-	size_t		bound;
-	size_t		zlen;
 	uint64_t	scale = value_scale(tree);
 
 	bytebuf_init(&body, (size_t) tree->count * 4 + 1024);
 	put_meta(&body, &tree->meta, calltree_total(tree), scale);
 	put_symbols(&body, tree, &symbol_index);
-	put_tree(&body, tree, symbol_index, scale);
+	put_tree(&body, tree, symbol_index, scale, preorder);
 	pp_free(symbol_index);
-
 	if (body.len > limits->max_body_bytes)
 		pp_error_ext(PP_ERR_LIMIT, NULL, "Raise pg_pprof.max_input_bytes to store larger profiles.",
-				 "profile body of %zu bytes exceeds pg_pprof.max_input_bytes (%zu)",
-				 body.len, limits->max_body_bytes);
+					 "profile body of %zu bytes exceeds pg_pprof.max_input_bytes (%zu)",
+					 body.len, limits->max_body_bytes);
+	*out_len = body.len;
+	return body.data;
+}
 
-	bound = ZSTD_compressBound(body.len);
+/* Encode a call tree into the stored form (without a varlena header). */
+uint8_t *
+profile_encode(const CallTree *tree, const ProfileLimits *limits, size_t *out_len)
+{
+	size_t		body_len;
+	uint8_t    *body = profile_encode_body(tree, limits, NULL, &body_len);
+	size_t		bound = ZSTD_compressBound(body_len);
+	ByteBuf		out;
+	size_t		zlen;
+
 	bytebuf_init(&out, bound + 16);
 	out.data[0] = PROFILE_FORMAT_VERSION;
 	out.data[1] = PROFILE_FLAG_ZSTD;
 	out.len = 2;
-	bytebuf_put_varint(&out, body.len);
+	bytebuf_put_varint(&out, body_len);
 	bytebuf_reserve(&out, bound);
-	zlen = compress_frame(out.data + out.len, bound, body.data, body.len, limits->zstd_level);
-	if (zlen < body.len)
+	zlen = profile_compress(out.data + out.len, bound, body, body_len, limits->zstd_level);
+	if (zlen < body_len)
 		out.len += zlen;
 	else
 	{
 		/* Incompressible (tiny) bodies are stored raw. */
 		out.data[1] = 0;
-		memcpy(out.data + out.len, body.data, body.len);
-		out.len += body.len;
+		memcpy(out.data + out.len, body, body_len);
+		out.len += body_len;
 	}
-	pp_free(body.data);
+	pp_free(body);
 	*out_len = out.len;
 	return out.data;
 }

@@ -7,12 +7,12 @@
 
 /* Add every node of src into dst (or into right_self, for diffs). */
 void
-profile_merge_tree(CallTree *dst, const CallTree *src, int64_t *right_self)
+profile_merge_tree(CallTree *dst, const CallTree *src, int64_t *right_self, uint32_t *src_map)
 {
 	const StringInterner *names = &src->symbols->names;
 	const SymbolTable *src_syms = src->symbols;
 	uint32_t   *sym_map = pp_alloc_array(names->count ? names->count : 1, sizeof(uint32_t));
-	uint32_t   *node_map = pp_alloc_array(src->count, sizeof(uint32_t));
+	uint32_t   *node_map = src_map ? src_map : pp_alloc_array(src->count, sizeof(uint32_t));
 
 	for (uint32_t s = 0; s < names->count; s++)
 	{
@@ -45,7 +45,8 @@ profile_merge_tree(CallTree *dst, const CallTree *src, int64_t *right_self)
 			pp_check_interrupts();
 	}
 	pp_free(sym_map);
-	pp_free(node_map);
+	if (node_map != src_map)
+		pp_free(node_map);
 }
 
 /* Start an empty merge. */
@@ -65,7 +66,7 @@ profile_merger_add_stored(ProfileMerger *merger, const uint8_t *data, size_t len
 {
 	ProfileView view;
 
-	profile_decode_into_tree(data, len, limits, &view, merger->tree, &merger->names_seen);
+	profile_decode_into_tree(data, len, limits, &view, merger->tree, &merger->names_seen, NULL);
 	profile_meta_merge(&merger->tree->meta, &view.meta, merger->empty, "merge");
 	merger->empty = false;
 	profile_view_free(&view);
@@ -78,7 +79,7 @@ profile_merger_add_merger(ProfileMerger *merger, const ProfileMerger *other)
 	if (other->empty)
 		return;
 	profile_meta_merge(&merger->tree->meta, &other->tree->meta, merger->empty, "merge");
-	profile_merge_tree(merger->tree, other->tree, NULL);
+	profile_merge_tree(merger->tree, other->tree, NULL, NULL);
 	merger->empty = false;
 }
 

@@ -332,7 +332,7 @@ profile_tree_from_datum(Datum datum, ProfileView *view)
 	bytea	   *value = (bytea *) PG_DETOAST_DATUM(datum);
 	ProfileLimits limits = pg_pprof_limits();
 	CallTree   *tree = profile_decode_to_tree((const uint8_t *) VARDATA(value),
-											  VARSIZE(value) - VARHDRSZ, &limits, view);
+											  VARSIZE(value) - VARHDRSZ, &limits, view, NULL);
 
 	view->stored_bytes = VARSIZE(value);
 	return tree;

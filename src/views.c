@@ -293,7 +293,7 @@ flame_diff_tree(CallTree *baseline, const CallTree *comparison, int64_t **right_
 
 		/* both sides must measure the same thing */
 		profile_meta_merge(&meta, &comparison->meta, baseline == NULL, "compare");
-		profile_merge_tree(tree, comparison, *right_self);
+		profile_merge_tree(tree, comparison, *right_self, NULL);
 	}
 	return tree;
 }

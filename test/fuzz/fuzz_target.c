@@ -148,7 +148,7 @@ exercise_views(Run *run, const CallTree *tree)
 	symtab_init(symbols);
 	both = calltree_create(symbols);
 	both->meta = tree->meta;
-	profile_merge_tree(both, tree, NULL);
+	profile_merge_tree(both, tree, NULL, NULL);
 	both = flame_diff_tree(both, filtered, &right);
 	rows = flame_rows(both, right, 5, NULL, &nrows);
 	invariant(run, rows[0].value == calltree_total(tree), "diff changed the left total");
@@ -216,7 +216,7 @@ roundtrip(Run *run, const CallTree *tree, int keep)
 	symtab_init(symbols);
 	copy = calltree_create(symbols);
 	copy->meta = view.meta;
-	profile_view_add_to_tree(&view, copy);
+	profile_view_add_to_tree(&view, copy, NULL);
 	calltree_check_invariants(copy);
 	bytes2 = profile_encode(copy, &limits, &len2);
 	invariant(run, len == len2 && memcmp(bytes, bytes2, len) == 0,
@@ -323,7 +323,7 @@ run_stored(void *arg)
 	symtab_init(symbols);
 	tree = calltree_create(symbols);
 	tree->meta = view.meta;
-	profile_view_add_to_tree(&view, tree);
+	profile_view_add_to_tree(&view, tree, NULL);
 	invariant(run, calltree_total(tree) == view.total, "rebuilt total differs");
 	bytes = profile_encode(tree, &limits, &len);
 	profile_decode(bytes, len, &limits, &view);
