@@ -23,11 +23,11 @@ CORE_SRCS = src/bytebuf.c src/utf8_text.c src/keyed_hash.c src/gzip_io.c gen/pro
 	src/export_pprof.c src/export_folded.c src/export_svg.c
 # The thin SQL wrappers over them.
 SQL_SRCS = src/sql_module.c src/sql_alloc.c src/sql_type.c src/sql_ingest.c src/sql_merge.c \
-	src/sql_views.c src/sql_export.c src/sql_svg.c
+	src/sql_pack.c src/sql_views.c src/sql_export.c src/sql_svg.c
 OBJS = $(CORE_SRCS:.c=.o) $(SQL_SRCS:.c=.o)
 CORE_LIBS = -lprotobuf-c -lzstd -lz -lm
 
-REGRESS = type ingest ingest_table stacks errors merge views export compare format_v1 upgrade
+REGRESS = type ingest ingest_table stacks errors merge views export compare format_v1 upgrade pack
 REGRESS_OPTS = --inputdir=test --load-extension=pg_pprof
 
 WARNINGS = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers \

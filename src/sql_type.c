@@ -3,9 +3,11 @@
  *	  The `profile` SQL type: text and binary I/O, and its accessors.
  *
  * The text form is "\x" followed by the stored bytes in hex, so pg_dump and
- * COPY round-trip exactly.  Every input path validates the whole value.
+ * COPY round-trip exactly.  Every input path validates the whole value,
+ * a packed value's timeline included (its checksum, structure and sums).
  */
 #include "sql_module.h"
+#include "profile_timeline.h"
 
 #include "catalog/pg_type.h"
 #include "datatype/timestamp.h"
@@ -48,6 +50,14 @@ profile_from_stored_bytes(const char *data, size_t len)
 	ProfileView view;
 
 	profile_decode((const uint8_t *) data, len, &limits, &view);
+	if (view.timeline)
+	{
+		Timeline	tl;
+
+		timeline_decode(&view, &limits, &tl);
+		timeline_check_body(&view, &tl);
+		timeline_free(&tl);
+	}
 	profile_view_free(&view);
 	return bytea_from_bytes(data, len);
 }
@@ -212,6 +222,11 @@ profile_info(PG_FUNCTION_ARGS)
 	json_field_int(&out, "files", view.file_count);
 	json_field_int(&out, "stored_bytes", (int64) view.stored_bytes);
 	json_field_int(&out, "format_version", view.format_version);
+	/* a plain value is one point, at its start */
+	json_field_int(&out, "points", view.timeline ? view.timeline_points : 1);
+	json_field_time(&out, "first_point", view.timeline ? view.timeline_first : view.meta.start_ns);
+	json_field_time(&out, "last_point", view.timeline ? view.timeline_last : view.meta.start_ns);
+	json_field_int(&out, "timeline_bytes", (int64) view.timeline_len);
 	appendStringInfoChar(&out, '}');
 	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(out.data)));
 }
@@ -282,32 +297,50 @@ profile_stacks(PG_FUNCTION_ARGS)
 
 /*
  * Comparison and hashing.  Two profiles are equal when their decompressed
- * bodies are: the body is canonical (equal trees and metadata give equal
- * bytes), while the stored bytes also depend on the zstd level and version.
- * The order is a total order on the bodies, there for btree indexes,
- * DISTINCT and sorting; it means nothing about the profiles.  The hash is
- * PostgreSQL's unkeyed hash_any of the body, the same in every backend.
+ * bodies are and, for packed values, their timelines' payloads: both are
+ * canonical (equal trees, metadata and points give equal bytes), while the
+ * stored bytes also depend on the zstd level and version.  A plain value
+ * sorts before a packed value with the same body.  The order is a total
+ * order, there for btree indexes, DISTINCT and sorting; it means nothing
+ * about the profiles.  The hash is PostgreSQL's unkeyed hash_any of the
+ * body (combined with the timeline's for a packed value), the same in
+ * every backend.
  */
 
-/* The decompressed body of a profile argument; free it with free_body. */
+/* The decompressed body and timeline of a profile argument; free with free_body. */
 typedef struct ProfileBody
 {
 	const uint8 *data;
 	size_t		len;
 	uint8	   *owned;			/* decompressed copy, or NULL */
+	const uint8 *timeline;		/* a packed value's timeline payload, or NULL */
+	size_t		timeline_len;
+	bool		timeline_owned;
 	bytea	   *value;			/* the detoasted datum */
 } ProfileBody;
 
-/* Detoast a profile argument and find its body. */
+/* Detoast a profile argument and find its body and timeline. */
 static void
 body_arg(FunctionCallInfo fcinfo, int argno, ProfileBody *body)
 {
 	ProfileLimits limits = pg_pprof_limits();
+	const uint8_t *data;
+	size_t		len;
+	const uint8_t *frame;
+	size_t		frame_len;
 
 	body->value = PG_GETARG_BYTEA_PP(argno);
-	body->data = profile_stored_body((const uint8_t *) VARDATA_ANY(body->value),
-									 VARSIZE_ANY_EXHDR(body->value), &limits,
-									 &body->len, &body->owned);
+	data = (const uint8_t *) VARDATA_ANY(body->value);
+	len = VARSIZE_ANY_EXHDR(body->value);
+	body->data = profile_stored_body(data, len, &limits, &body->len, &body->owned);
+	body->timeline = NULL;
+	body->timeline_len = 0;
+	body->timeline_owned = false;
+	if (profile_stored_timeline(data, len, &frame, &frame_len))
+	{
+		body->timeline = timeline_payload(frame, frame_len, &limits, &body->timeline_len);
+		body->timeline_owned = body->timeline < frame || body->timeline >= frame + frame_len;
+	}
 }
 
 /* Release what body_arg allocated (comparisons run inside sorts: no leaks). */
@@ -316,6 +349,8 @@ free_body(FunctionCallInfo fcinfo, int argno, ProfileBody *body)
 {
 	if (body->owned)
 		pp_free(body->owned);
+	if (body->timeline_owned)
+		pp_free((void *) body->timeline);
 	PG_FREE_IF_COPY(body->value, argno);
 }
 
@@ -330,6 +365,11 @@ compare_args(FunctionCallInfo fcinfo)
 	body_arg(fcinfo, 0, &a);
 	body_arg(fcinfo, 1, &b);
 	result = bytes_compare((const char *) a.data, a.len, (const char *) b.data, b.len);
+	if (result == 0 && (a.timeline != NULL) != (b.timeline != NULL))
+		result = a.timeline != NULL ? 1 : -1;
+	else if (result == 0 && a.timeline != NULL)
+		result = bytes_compare((const char *) a.timeline, a.timeline_len,
+							   (const char *) b.timeline, b.timeline_len);
 	free_body(fcinfo, 0, &a);
 	free_body(fcinfo, 1, &b);
 	return result;
@@ -395,6 +435,10 @@ profile_hash(PG_FUNCTION_ARGS)
 
 	body_arg(fcinfo, 0, &body);
 	result = hash_any(body.data, (int) body.len);
+	if (body.timeline)
+		result = UInt32GetDatum(hash_combine(DatumGetUInt32(result),
+											 DatumGetUInt32(hash_any(body.timeline,
+																	 (int) body.timeline_len))));
 	free_body(fcinfo, 0, &body);
 	return result;
 }
@@ -408,6 +452,11 @@ profile_hash_extended(PG_FUNCTION_ARGS)
 
 	body_arg(fcinfo, 0, &body);
 	result = hash_any_extended(body.data, (int) body.len, PG_GETARG_INT64(1));
+	if (body.timeline)
+		result = UInt64GetDatum(hash_combine64(DatumGetUInt64(result),
+											   DatumGetUInt64(hash_any_extended(body.timeline,
+																				(int) body.timeline_len,
+																				PG_GETARG_INT64(1)))));
 	free_body(fcinfo, 0, &body);
 	return result;
 }

@@ -36,8 +36,11 @@ SELECT 'not a profile'::profile;
 SELECT '\x0'::profile;
 SELECT '\xzz'::profile;
 SELECT '\x'::profile;
--- Wrong format version, unknown flags, truncated body.
+-- Wrong format version, unknown flags, truncated body; a packed header cut short.
+SELECT '\x0300'::profile;
 SELECT '\x0200'::profile;
+SELECT '\x020001'::profile;
+SELECT '\x02000102040000'::profile;
 SELECT '\x0180'::profile;
 SELECT '\x010105'::profile;
 -- A valid value with one byte flipped in the compressed body.
