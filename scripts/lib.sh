@@ -54,7 +54,8 @@ export GOCACHE=${GOCACHE:-$PP_ROOT/.cache/go-build}
 
 PP_PACKAGES=(build-essential pkg-config ca-certificates curl postgresql-15 postgresql-server-dev-15
 	libprotobuf-c-dev protobuf-c-compiler libzstd-dev zlib1g-dev
-	golang-go golang-github-google-pprof-dev libxml2-utils chromium chromium-driver)
+	golang-go golang-github-google-pprof-dev libxml2-utils chromium chromium-driver
+	postgresql-15-cron postgresql-15-partman)
 
 # Node.js and npm come from the npm registry itself, pinned by version and
 # digest: Debian 12's nodejs 18 and npm 9.2 cannot install the browser test's
@@ -153,10 +154,16 @@ pp_start_cluster() {
 	fi
 	if ! pp_cluster_running; then
 		pp_choose_port || return 1
+		# PP_PRELOAD: shared_preload_libraries, pg_cron by default (for
+		# scheduled compaction) when it is installed beside the server
+		local preload=${PP_PRELOAD-pg_cron} opts=""
+		if [ -n "$preload" ] && [ -f "$bin/../lib/$preload.so" ]; then
+			opts="-c shared_preload_libraries=$preload"
+		fi
 		# PP_SERVER_ENV: VAR=value words for the server's environment (LD_PRELOAD, say)
 		# shellcheck disable=SC2086
 		if ! pp_as_postgres env ${PP_SERVER_ENV:-} "$bin/pg_ctl" -D "$PP_PGDIR/data" -l "$PP_PGDIR/server.log" -w -s \
-			-o "-p $PP_PORT -k $PP_PGDIR/run -c listen_addresses=localhost -c max_worker_processes=8" start; then
+			-o "-p $PP_PORT -k $PP_PGDIR/run -c listen_addresses=localhost -c max_worker_processes=8 $opts" start; then
 			pp_say "the cluster did not start; the end of $PP_PGDIR/server.log says:"
 			tail -5 "$PP_PGDIR/server.log" >&2
 			return 1

@@ -21,6 +21,8 @@
 #              structure on every corpus file (test/flamegraph.sh)
 #   limits     hostile values and inputs as a plain role under
 #              statement_timeout: bounded time and memory, cancel (test/limits.sh)
+#   compact    profile_compact under concurrent inserts and kill -9; pg_partman
+#              retention and a pg_cron compaction job (test/compact.sh)
 #   asan-server  regress, oracle and hostile against an ASan/UBSan build of
 #              the extension in a server of its own (test/asan_server.sh)
 #   fuzz       the plain C cores under ASan/UBSan with mutated inputs
@@ -103,6 +105,7 @@ run_suite export bash test/export.sh
 run_suite svg bash test/svg.sh
 [ -f test/hostile.sh ] && run_suite hostile bash test/hostile.sh
 run_suite limits bash test/limits.sh
+run_suite compact bash test/compact.sh
 run_suite asan-server bash test/asan_server.sh
 [ -f test/fuzz/run.sh ] && run_suite fuzz bash test/fuzz/run.sh
 run_suite libfuzzer bash test/fuzz/libfuzzer.sh --seconds 15

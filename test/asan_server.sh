@@ -71,7 +71,7 @@ fi
 # first.  ASan's check that it comes first in the list is switched off for
 # that; the lookup of malloc and friends still finds its interceptors first,
 # since none of those libraries defines them.
-export PP_STATE=$root/state PP_PGBIN=$inst$sys_bin
+export PP_STATE=$root/state PP_PGBIN=$inst$sys_bin PP_PRELOAD=
 unset PP_PGDIR PP_PORT
 server_libs=$(ldd "$inst$sys_bin/postgres" | awk '$3 ~ /^\// {print $3}' |
 	grep -vE '/libc\.so|/libm\.so|/libgcc_s|ld-linux' | tr '\n' ':')
