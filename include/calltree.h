@@ -92,6 +92,7 @@ extern CallTree *calltree_create(SymbolTable *symbols);
 extern CallTree *calltree_create_sized(SymbolTable *symbols, uint32_t nodes);
 extern void calltree_reserve(CallTree *tree, uint32_t nodes);
 extern uint32_t calltree_child(CallTree *tree, uint32_t parent, uint32_t symbol);
+extern uint32_t calltree_append_child(CallTree *tree, uint32_t parent, uint32_t symbol);
 extern void calltree_add_stack(CallTree *tree, const uint32_t *frames, uint32_t depth,
 							   int64_t value);
 extern uint32_t calltree_insert_path(CallTree *tree, const uint32_t *frames, uint32_t depth);

@@ -121,9 +121,10 @@ extern uint8_t *profile_encode_body(const CallTree *tree, const ProfileLimits *l
 /*
  * Compress src into one zstd frame at dst (ZSTD_compressBound(len) bytes of
  * room) in pieces, with interrupt checks; returns the compressed size.
+ * raw_literals trades some size for faster decompression (no Huffman).
  */
 extern size_t profile_compress(uint8_t *dst, size_t capacity, const uint8_t *src, size_t len,
-							   int level);
+							   int level, bool raw_literals);
 
 /*
  * Take stored bytes src as raw_len bytes: check and decompress one zstd
@@ -142,6 +143,8 @@ extern void profile_decode(const uint8_t *data, size_t len, const ProfileLimits 
  * Decode and validate stored bytes, adding the nodes straight into tree
  * (the merge path: no per-node arrays).  view gets everything else.  With
  * node_map, *node_map receives each stored node's node in tree (0 = root).
+ * The timeline is never read here, so a packed value's bytes may end after
+ * its body (profile_stored_body_end: a TOAST slice without the timeline).
  */
 extern void profile_decode_into_tree(const uint8_t *data, size_t len,
 									 const ProfileLimits *limits, ProfileView *view,
@@ -163,6 +166,20 @@ extern bool profile_stored_span(const uint8_t *data, size_t len, uint32_t *point
 extern const uint8_t *profile_stored_body(const uint8_t *data, size_t len,
 										  const ProfileLimits *limits, size_t *body_len,
 										  uint8_t **owned);
+
+/*
+ * For a packed value, true and *end = how many leading bytes hold its header
+ * and body (data: the value's first bytes, 48 are enough); false for a
+ * plain value.  Readers of the merge alone fetch just those bytes.
+ */
+extern bool profile_stored_body_end(const uint8_t *data, size_t len, size_t *end);
+
+/*
+ * The plain (version 1) value of a packed value's merge: its body as
+ * stored, rewrapped, with nothing decompressed.  data may end after the
+ * body (profile_stored_body_end).  Returns new bytes.
+ */
+extern uint8_t *profile_packed_to_plain(const uint8_t *data, size_t len, size_t *out_len);
 
 /*
  * A packed value's timeline frame as stored, header checked but not the

@@ -271,6 +271,38 @@ calltree_reserve(CallTree *tree, uint32_t nodes)
 }
 
 /*
+ * Add a child of parent for symbol, which parent must not have yet, without
+ * the edge hash (rebuilt when a lookup next needs it): for building a tree
+ * from a source whose nodes are known to be distinct, a stored value.
+ */
+uint32_t
+calltree_append_child(CallTree *tree, uint32_t parent, uint32_t symbol)
+{
+	CallTreeNode *node;
+	uint32_t	n;
+
+	if (tree->count >= MAX_TABLE_ENTRIES)
+		pp_error(PP_ERR_LIMIT, "call tree has too many nodes");
+	if (tree->count == tree->capacity)
+	{
+		tree->capacity *= 2;
+		tree->nodes = pp_realloc(tree->nodes, pp_mul_size(tree->capacity, sizeof(CallTreeNode)));
+	}
+	tree->slots_stale = true;
+	n = tree->count++;
+	node = &tree->nodes[n];
+	node->symbol = symbol;
+	node->parent = parent;
+	node->first_child = CALLTREE_NONE;
+	node->child_count = 0;
+	node->self = 0;
+	node->next_sibling = tree->nodes[parent].first_child;
+	tree->nodes[parent].first_child = n;
+	tree->nodes[parent].child_count++;
+	return n;
+}
+
+/*
  * Find the child of parent for symbol, creating it if needed.  Every node
  * is in the edge hash, but narrow nodes are searched through their sibling
  * list: a path of a merged profile then touches nodes that sit together

@@ -229,6 +229,7 @@ read_tree(ByteReader *body, ProfileView *view, CallTree *into, SymbolCache *cach
 	uint32_t   *sym_map = NULL;
 	uint32_t	prev_depth = 0;
 	int64_t		total;
+	bool		fresh = false;	/* into is empty: every node is new, no lookups */
 
 	reader_sub(body, &r, "profile tree");
 	view->root_self = scaled_value(&r, reader_svarint(&r), view->value_scale);
@@ -262,6 +263,7 @@ read_tree(ByteReader *body, ProfileView *view, CallTree *into, SymbolCache *cach
 			*node_map = pp_alloc_array((size_t) n + 1, sizeof(uint32_t));
 			(*node_map)[0] = CALLTREE_ROOT;
 		}
+		fresh = into->count == 1;
 		calltree_reserve(into, n);
 		into->nodes[CALLTREE_ROOT].self = pp_add_int64(into->nodes[CALLTREE_ROOT].self,
 													   view->root_self);
@@ -295,7 +297,9 @@ read_tree(ByteReader *body, ProfileView *view, CallTree *into, SymbolCache *cach
 		}
 		else
 		{
-			uint32_t	node = calltree_child(into, path[depth - 1], sym_map[sym]);
+			/* siblings were checked distinct: a fresh tree needs no lookups */
+			uint32_t	node = fresh ? calltree_append_child(into, path[depth - 1], sym_map[sym])
+				: calltree_child(into, path[depth - 1], sym_map[sym]);
 
 			path[depth] = node;
 			if (node_map)
@@ -362,10 +366,11 @@ typedef struct StoredLayout
  *	            varint body length, varint stored body length, body, then
  *	            the timeline frame (the rest; see profile_timeline.h).
  *
- * With header_only, the bytes may end after the times (a TOAST slice).
+ * With header_only, the bytes may end after the times (a TOAST slice); with
+ * body_only, a packed value's bytes may end after its body.
  */
 static void
-read_layout(ByteReader *r, StoredLayout *lay, bool header_only)
+read_layout(ByteReader *r, StoredLayout *lay, bool header_only, bool body_only)
 {
 	uint64_t	stored;
 
@@ -402,7 +407,9 @@ read_layout(ByteReader *r, StoredLayout *lay, bool header_only)
 	{
 		lay->timeline_len = reader_remaining(r);
 		lay->timeline = reader_bytes(r, lay->timeline_len);
-		if (lay->timeline_len == 0)
+		if (lay->timeline_len == 0 && body_only)
+			lay->timeline = NULL;
+		else if (lay->timeline_len == 0)
 			reader_fail(r, "packed value without its timeline");
 	}
 }
@@ -481,7 +488,8 @@ decode_body(const uint8_t *raw, size_t raw_len, ProfileView *view, CallTree *int
  */
 static void
 decode_stored(const uint8_t *data, size_t len, const ProfileLimits *limits,
-			  ProfileView *view, CallTree *into, SymbolCache *cache, uint32_t **node_map)
+			  ProfileView *view, CallTree *into, SymbolCache *cache, uint32_t **node_map,
+			  bool body_only)
 {
 	ByteReader	r;
 	StoredLayout lay;
@@ -491,7 +499,7 @@ decode_stored(const uint8_t *data, size_t len, const ProfileLimits *limits,
 	memset(view, 0, sizeof(*view));
 	view->stored_bytes = len;
 	reader_init(&r, data, len, PP_ERR_CORRUPT, "profile value");
-	read_layout(&r, &lay, false);
+	read_layout(&r, &lay, false, body_only);
 	view->format_version = lay.version;
 	view->timeline = lay.timeline;
 	view->timeline_len = lay.timeline_len;
@@ -511,7 +519,7 @@ profile_stored_body(const uint8_t *data, size_t len, const ProfileLimits *limits
 	StoredLayout lay;
 
 	reader_init(&r, data, len, PP_ERR_CORRUPT, "profile value");
-	read_layout(&r, &lay, false);
+	read_layout(&r, &lay, false, false);
 	return layout_body(&lay, limits, body_len, owned);
 }
 
@@ -524,13 +532,56 @@ profile_stored_span(const uint8_t *data, size_t len, uint32_t *points, int64_t *
 	StoredLayout lay;
 
 	reader_init(&r, data, len, PP_ERR_CORRUPT, "profile value");
-	read_layout(&r, &lay, true);
+	read_layout(&r, &lay, true, false);
 	if (lay.version != PROFILE_FORMAT_PACKED)
 		return false;
 	*points = lay.points;
 	*first = lay.first;
 	*last = lay.last;
 	return true;
+}
+
+/* How many leading bytes of a packed value hold its header and body (see profile_format.h). */
+bool
+profile_stored_body_end(const uint8_t *data, size_t len, size_t *end)
+{
+	ByteReader	r;
+	uint64_t	stored;
+
+	reader_init(&r, data, len, PP_ERR_CORRUPT, "profile value");
+	if (reader_byte(&r) != PROFILE_FORMAT_PACKED)
+		return false;
+	(void) reader_byte(&r);		/* flags */
+	(void) reader_varint(&r);	/* points */
+	(void) reader_svarint(&r);	/* first and last time */
+	(void) reader_svarint(&r);
+	(void) reader_varint(&r);	/* body length */
+	stored = reader_varint(&r);
+	if (stored > SIZE_MAX - (size_t) (r.pos - data))
+		reader_fail(&r, "body length out of range");
+	*end = (size_t) (r.pos - data) + (size_t) stored;
+	return true;
+}
+
+/* The plain value of a packed value's merge, from its bytes as stored (see profile_format.h). */
+uint8_t *
+profile_packed_to_plain(const uint8_t *data, size_t len, size_t *out_len)
+{
+	ByteReader	r;
+	StoredLayout lay;
+	ByteBuf		out;
+
+	reader_init(&r, data, len, PP_ERR_CORRUPT, "profile value");
+	read_layout(&r, &lay, false, true);
+	if (lay.version != PROFILE_FORMAT_PACKED)
+		pp_error(PP_ERR_INTERNAL, "profile_packed_to_plain called on a plain value");
+	bytebuf_init(&out, lay.body_src_len + 16);
+	bytebuf_append(&out, &(uint8_t) {PROFILE_FORMAT_VERSION}, 1);
+	bytebuf_append(&out, &lay.flags, 1);
+	bytebuf_put_varint(&out, lay.body_len);
+	bytebuf_append(&out, lay.body_src, lay.body_src_len);
+	*out_len = out.len;
+	return out.data;
 }
 
 /* A packed value's timeline frame, unread (see profile_format.h). */
@@ -542,7 +593,7 @@ profile_stored_timeline(const uint8_t *data, size_t len, const uint8_t **frame,
 	StoredLayout lay;
 
 	reader_init(&r, data, len, PP_ERR_CORRUPT, "profile value");
-	read_layout(&r, &lay, false);
+	read_layout(&r, &lay, false, false);
 	*frame = lay.timeline;
 	*frame_len = lay.timeline_len;
 	return lay.timeline != NULL;
@@ -553,7 +604,7 @@ void
 profile_decode(const uint8_t *data, size_t len, const ProfileLimits *limits,
 			   ProfileView *view)
 {
-	decode_stored(data, len, limits, view, NULL, NULL, NULL);
+	decode_stored(data, len, limits, view, NULL, NULL, NULL, false);
 }
 
 /*
@@ -569,7 +620,7 @@ profile_decode_into_tree(const uint8_t *data, size_t len, const ProfileLimits *l
 						 ProfileView *view, CallTree *tree, SymbolCache *cache,
 						 uint32_t **node_map)
 {
-	decode_stored(data, len, limits, view, tree, cache, node_map);
+	decode_stored(data, len, limits, view, tree, cache, node_map, true);
 }
 
 /*
@@ -619,7 +670,7 @@ profile_decode_to_tree(const uint8_t *data, size_t len, const ProfileLimits *lim
 
 	symtab_init(symbols);
 	tree = calltree_create(symbols);
-	decode_stored(data, len, limits, view, tree, NULL, node_map);
+	decode_stored(data, len, limits, view, tree, NULL, node_map, false);
 	tree->meta = view->meta;
 	return tree;
 }

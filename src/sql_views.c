@@ -52,28 +52,45 @@ mark_matches(FunctionCallInfo fcinfo, int argno, const CallTree *tree, uint8_t *
 	return true;
 }
 
-/* Store flame rows as (level, value, self, label[, valueRight, selfRight]). */
+/*
+ * Store flame rows as (level, value, self, label[, valueRight, selfRight]).
+ * The label is built in one reused text buffer: tuplestore_putvalues
+ * copies it.
+ */
 static void
 put_flame_rows(ReturnSetInfo *rsinfo, const FlameRow *rows, uint32 nrows, bool diff)
 {
+	size_t		longest = 0;
+	text	   *label;
+
+	for (uint32 i = 0; i < nrows; i++)
+		if (rows[i].label_len > longest)
+			longest = rows[i].label_len;
+	if (longest > MaxAllocSize - VARHDRSZ)
+		ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+						errmsg("flame-graph label of %zu bytes is too long", longest)));
+	label = palloc(VARHDRSZ + longest);
 	for (uint32 i = 0; i < nrows; i++)
 	{
 		Datum		values[6];
 		bool		nulls[6] = {false, false, false, false, false, false};
 
+		SET_VARSIZE(label, VARHDRSZ + rows[i].label_len);
+		memcpy(VARDATA(label), rows[i].label, rows[i].label_len);
 		values[0] = Int32GetDatum((int32) rows[i].level);
 		values[1] = Int64GetDatum(rows[i].value);
 		values[2] = Int64GetDatum(rows[i].self);
-		values[3] = PointerGetDatum(cstring_to_text_with_len(rows[i].label, rows[i].label_len));
+		values[3] = PointerGetDatum(label);
 		if (diff)
 		{
 			values[4] = Int64GetDatum(rows[i].value_right);
 			values[5] = Int64GetDatum(rows[i].self_right);
 		}
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-		pfree(DatumGetPointer(values[3]));
-		CHECK_FOR_INTERRUPTS();	/* a label may be megabytes */
+		if ((i & 0xff) == 0 || rows[i].label_len > 65536)
+			CHECK_FOR_INTERRUPTS();	/* a label may be megabytes */
 	}
+	pfree(label);
 }
 
 /*
