@@ -37,6 +37,12 @@ extern bytea *bytea_from_bytes(const void *bytes, size_t len);
 /* Encode a tree as a `profile` varlena allocated in result_context. */
 extern bytea *profile_datum_from_tree(const CallTree *tree, MemoryContext result_context);
 
+/* Out-of-line values from this size up are fetched in slices by profile_detoast_merge. */
+#define PROFILE_SLICE_MIN_BYTES 16384
+
+/* Detoast a `profile` datum for reading its merge only (a packed value's timeline left out). */
+extern bytea *profile_detoast_merge(Datum datum);
+
 /* Detoast and decode a `profile` datum straight into a new call tree. */
 extern CallTree *profile_tree_from_datum(Datum datum, ProfileView *view);
 

@@ -365,15 +365,18 @@ put_payload(ByteBuf *out, const Timeline *tl, const uint32_t *preorder)
 	pp_free(kept);
 }
 
-/* Append src as stored bytes: one zstd frame, or raw when that is not smaller. */
+/*
+ * Append src as stored bytes: one zstd frame, or raw when that is not
+ * smaller (raw_literals: see profile_compress).
+ */
 static bool
-put_compressed(ByteBuf *out, const uint8_t *src, size_t len, int level)
+put_compressed(ByteBuf *out, const uint8_t *src, size_t len, int level, bool raw_literals)
 {
 	size_t		bound = ZSTD_compressBound(len);
 	size_t		zlen;
 
 	bytebuf_reserve(out, bound);
-	zlen = profile_compress(out->data + out->len, bound, src, len, level);
+	zlen = profile_compress(out->data + out->len, bound, src, len, level, raw_literals);
 	if (zlen < len)
 	{
 		out->len += zlen;
@@ -414,7 +417,7 @@ profile_encode_packed(const CallTree *tree, const Timeline *tl, const ProfileLim
 	flags_at = frame.len;
 	bytebuf_append(&frame, "", 1);
 	bytebuf_put_varint(&frame, payload.len);
-	if (put_compressed(&frame, payload.data, payload.len, limits->zstd_level))
+	if (put_compressed(&frame, payload.data, payload.len, limits->zstd_level, false))
 		frame.data[flags_at] = PROFILE_FLAG_ZSTD;
 	pp_free(payload.data);
 
@@ -431,7 +434,11 @@ profile_encode_packed(const CallTree *tree, const Timeline *tl, const ProfileLim
 		ByteBuf		stored;
 
 		bytebuf_init(&stored, body_len / 2 + 64);
-		if (put_compressed(&stored, body, body_len, limits->zstd_level))
+		/*
+		 * Every long window decompresses the body, while the timeline is
+		 * read only by slices: the body is compressed for speed.
+		 */
+		if (put_compressed(&stored, body, body_len, limits->zstd_level, true))
 			out.data[flags_at] = PROFILE_FLAG_ZSTD;
 		bytebuf_put_varint(&out, stored.len);
 		bytebuf_append(&out, stored.data, stored.len);

@@ -68,14 +68,15 @@ merge_state_create(MemoryContext context)
 
 /*
  * Fold one stored profile datum into the state.  The value is detoasted in
- * the scratch context and decoded straight into the tree, with no per-node
- * arrays; what decoding allocates besides the tree is freed at once.
+ * the scratch context (a packed value without its timeline) and decoded
+ * straight into the tree, with no per-node arrays; what decoding allocates
+ * besides the tree is freed at once.
  */
 static void
 merge_state_add_datum(MergeState *state, Datum datum)
 {
 	MemoryContext old = MemoryContextSwitchTo(state->scratch);
-	bytea	   *value = (bytea *) PG_DETOAST_DATUM(datum);
+	bytea	   *value = profile_detoast_merge(datum);
 	ProfileLimits limits = pg_pprof_limits();
 
 	MemoryContextSwitchTo(state->context);

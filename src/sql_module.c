@@ -6,6 +6,8 @@
  */
 #include "sql_module.h"
 
+#include "access/detoast.h"
+
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -323,6 +325,40 @@ profile_datum_from_tree(const CallTree *tree, MemoryContext result_context)
 	MemoryContextSwitchTo(old);
 	pp_free(bytes);
 	return result;
+}
+
+/*
+ * Detoast a `profile` datum for a reader of its merge alone: a packed value
+ * stored out of line is fetched without its timeline (often most of its
+ * bytes).  The first PROFILE_SLICE_MIN_BYTES come in one slice, which holds
+ * the whole body of most packed values; a longer body takes a second.
+ * Small values are fetched whole at once.
+ */
+bytea *
+profile_detoast_merge(Datum datum)
+{
+	struct varlena *raw = (struct varlena *) DatumGetPointer(datum);
+	Size		total;
+	bytea	   *head;
+	size_t		end;
+
+	if (!VARATT_IS_EXTERNAL_ONDISK(raw) ||
+		(total = toast_raw_datum_size(datum) - VARHDRSZ) <= PROFILE_SLICE_MIN_BYTES)
+		return (bytea *) PG_DETOAST_DATUM(datum);
+	head = (bytea *) PG_DETOAST_DATUM_SLICE(datum, 0, PROFILE_SLICE_MIN_BYTES);
+	if (!profile_stored_body_end((const uint8_t *) VARDATA(head), VARSIZE(head) - VARHDRSZ, &end) ||
+		end >= total)
+	{
+		pfree(head);
+		return (bytea *) PG_DETOAST_DATUM(datum);
+	}
+	if (end <= VARSIZE(head) - VARHDRSZ)
+	{
+		SET_VARSIZE(head, end + VARHDRSZ);
+		return head;
+	}
+	pfree(head);
+	return (bytea *) PG_DETOAST_DATUM_SLICE(datum, 0, (int32) end);
 }
 
 /* Detoast and decode a `profile` datum straight into a new call tree. */

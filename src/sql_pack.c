@@ -277,30 +277,71 @@ plain_time(const ProfileView *view, TimestampTz *ts)
 	return true;
 }
 
+/* The plain value of a packed value's merge, as a `profile` datum (nothing decoded). */
+static bytea *
+packed_merge_datum(const bytea *value)
+{
+	size_t		len;
+	uint8_t    *bytes = profile_packed_to_plain((const uint8_t *) VARDATA(value),
+											VARSIZE(value) - VARHDRSZ, &len);
+	bytea	   *result = bytea_from_bytes(bytes, len);
+
+	pp_free(bytes);
+	return result;
+}
+
+/* The points of a packed value in [since_ns, until_ns) merged, or NULL when none is. */
+static bytea *
+packed_slice(Datum datum, int64 since_ns, int64 until_ns)
+{
+	MemoryContext caller = CurrentMemoryContext;
+	MemoryContext work = AllocSetContextCreate(caller, "profile_slice", ALLOCSET_DEFAULT_SIZES);
+	PackedValue pv;
+	uint8_t    *pick;
+	uint32_t	picked = 0;
+	bytea	   *result = NULL;
+
+	MemoryContextSwitchTo(work);
+	if (!packed_value_decode((bytea *) PG_DETOAST_DATUM(datum), &pv))
+		pp_error(PP_ERR_INTERNAL, "packed_slice called on a plain value");
+	pick = palloc0(pv.timeline.points);
+	for (uint32_t p = 0; p < pv.timeline.points; p++)
+		if (pv.timeline.time[p] >= since_ns && pv.timeline.time[p] < until_ns)
+		{
+			pick[p] = 1;
+			picked++;
+		}
+	if (picked > 0)
+		result = profile_datum_from_tree(timeline_points_tree(pv.tree, pv.node_map, &pv.timeline, pick),
+										 caller);
+	MemoryContextSwitchTo(caller);
+	MemoryContextDelete(work);
+	return result;
+}
+
 /*
  * profile_slice(p, since, until, at): the merge of the points in
- * [since, until).  The header alone decides a value that lies wholly inside
- * (returned as it is) or wholly outside (NULL); only a value that straddles
- * a bound has its timeline read.
+ * [since, until), as a plain value, or NULL.  A plain value is one point at
+ * `at` (or its start time).  The header alone decides a packed value that
+ * lies wholly outside (NULL) or wholly inside: then its merge is its body,
+ * rewrapped as a plain value and fetched without the timeline.  Only a
+ * value that straddles a bound has its timeline read.
  */
 Datum
 profile_slice(PG_FUNCTION_ARGS)
 {
+	Datum		datum = PG_GETARG_DATUM(0);
 	TimestampTz since,
 				until;
+	bool		have_at = !PG_ARGISNULL(3);
+	bool		at_inside = false;
 	int64		since_ns,
 				until_ns,
 				first,
 				last;
 	uint32_t	points;
+	bytea	   *value = NULL;	/* the value for its merge (profile_detoast_merge) */
 	bytea	   *header;
-	bool		packed;
-	MemoryContext caller = CurrentMemoryContext;
-	MemoryContext work;
-	PackedValue pv;
-	uint8_t    *pick;
-	uint32_t	picked = 0;
-	CallTree   *tree;
 	bytea	   *result;
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
@@ -309,61 +350,52 @@ profile_slice(PG_FUNCTION_ARGS)
 	until = PG_GETARG_TIMESTAMPTZ(2);
 	if (since >= until)
 		PG_RETURN_NULL();
+	if (have_at)
+		at_inside = PG_GETARG_TIMESTAMPTZ(3) >= since && PG_GETARG_TIMESTAMPTZ(3) < until;
 
-	header = (bytea *) PG_DETOAST_DATUM_SLICE(PG_GETARG_DATUM(0), 0, HEADER_SLICE_BYTES);
-	packed = profile_stored_span((const uint8_t *) VARDATA(header), VARSIZE(header) - VARHDRSZ,
-								 &points, &first, &last);
-
-	/* a plain value at a given time: the row's time decides */
-	if (!packed && !PG_ARGISNULL(3))
-	{
-		TimestampTz at = PG_GETARG_TIMESTAMPTZ(3);
-
-		if (at < since || at >= until)
-			PG_RETURN_NULL();
-		PG_RETURN_DATUM(PointerGetDatum(PG_DETOAST_DATUM(PG_GETARG_DATUM(0))));
-	}
+	/*
+	 * A row that is likely wanted (its time inside, or unknown) is fetched
+	 * once, for its merge; any other row only for its header.
+	 */
+	if (at_inside || !have_at)
+		header = value = profile_detoast_merge(datum);
+	else
+		header = (bytea *) PG_DETOAST_DATUM_SLICE(datum, 0, HEADER_SLICE_BYTES);
 	since_ns = bound_ns(since);
 	until_ns = bound_ns(until);
 
-	if (packed)
+	if (!profile_stored_span((const uint8_t *) VARDATA(header), VARSIZE(header) - VARHDRSZ,
+							 &points, &first, &last))
 	{
-		if (last < since_ns || first >= until_ns)
-			PG_RETURN_NULL();
-		if (first >= since_ns && last < until_ns)
-			PG_RETURN_DATUM(PointerGetDatum(PG_DETOAST_DATUM(PG_GETARG_DATUM(0))));
-	}
+		/* a plain value: one point, at `at` or at its start time */
+		ProfileView view;
+		ProfileLimits limits = pg_pprof_limits();
+		int64		start;
 
-	work = AllocSetContextCreate(caller, "profile_slice", ALLOCSET_DEFAULT_SIZES);
-	MemoryContextSwitchTo(work);
-	if (!packed_value_decode((bytea *) PG_DETOAST_DATUM(PG_GETARG_DATUM(0)), &pv))
-	{
-		/* a plain value without a time given: one point at its start */
-		int64		start = pv.view.meta.start_ns;
-
-		MemoryContextSwitchTo(caller);
-		MemoryContextDelete(work);
+		if (have_at)
+		{
+			if (!at_inside)
+				PG_RETURN_NULL();
+			PG_RETURN_BYTEA_P(value);
+		}
+		profile_decode((const uint8_t *) VARDATA(value), VARSIZE(value) - VARHDRSZ, &limits, &view);
+		start = view.meta.start_ns;
+		profile_view_free(&view);
 		if (start < since_ns || start >= until_ns)
 			PG_RETURN_NULL();
-		PG_RETURN_DATUM(PointerGetDatum(PG_DETOAST_DATUM(PG_GETARG_DATUM(0))));
+		PG_RETURN_BYTEA_P(value);
 	}
-	pick = palloc0(pv.timeline.points);
-	for (uint32_t p = 0; p < pv.timeline.points; p++)
-		if (pv.timeline.time[p] >= since_ns && pv.timeline.time[p] < until_ns)
-		{
-			pick[p] = 1;
-			picked++;
-		}
-	if (picked == 0)
-	{
-		MemoryContextSwitchTo(caller);
-		MemoryContextDelete(work);
+	if (last < since_ns || first >= until_ns)
 		PG_RETURN_NULL();
+	if (first >= since_ns && last < until_ns)
+	{
+		if (value == NULL)
+			value = profile_detoast_merge(datum);
+		PG_RETURN_BYTEA_P(packed_merge_datum(value));
 	}
-	tree = timeline_points_tree(pv.tree, pv.node_map, &pv.timeline, pick);
-	result = profile_datum_from_tree(tree, caller);
-	MemoryContextSwitchTo(caller);
-	MemoryContextDelete(work);
+	result = packed_slice(datum, since_ns, until_ns);
+	if (result == NULL)
+		PG_RETURN_NULL();
 	PG_RETURN_BYTEA_P(result);
 }
 

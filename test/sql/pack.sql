@@ -113,9 +113,11 @@ FROM (VALUES ('2026-06-01 10:07+00'::timestamptz, '2026-06-01 10:08+00'::timesta
              ('2026-06-01 12:00+00', '2026-06-01 13:00+00'),
              ('2026-06-01 08:00+00', '2026-06-01 10:00+00')) v(since, until)
 ORDER BY 1, 2;
--- A value wholly inside comes back as it is (still packed); wholly outside is NULL.
-SELECT profile_slice(profile, '2026-06-01 10:00+00', '2026-06-01 11:00+00') = profile AS inside_unchanged,
+-- A value wholly inside gives its merge (a plain value); wholly outside, NULL.
+SELECT profile_slice(profile, '2026-06-01 10:00+00', '2026-06-01 11:00+00') = profile_merge(profile, NULL) AS inside_merge,
        profile_is_packed(profile_slice(profile, '2026-06-01 10:00+00', '2026-06-01 11:00+00')) AS inside_packed,
+       profile_info(profile_slice(profile, '2026-06-01 10:00+00', '2026-06-01 11:00+00')) - 'stored_bytes' =
+           profile_info(profile_merge(profile, NULL)) - 'stored_bytes' AS inside_info,
        profile_slice(profile, '2026-06-01 11:00+00', '2026-06-01 12:00+00') IS NULL AS after_null,
        profile_slice(profile, '2026-06-01 09:00+00', '2026-06-01 10:00+00') IS NULL AS before_null,
        profile_is_packed(profile_slice(profile, '2026-06-01 10:00+00', '2026-06-01 10:30+00')) AS part_packed,
