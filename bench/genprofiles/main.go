@@ -17,7 +17,8 @@
 //     location that is called by the same parent elsewhere in the template,
 //     and the frames below it are kept or cut off (the sibling is the leaf);
 //   - time_nanos is the template's time (time_nanos0, the first source's)
-//     plus i seconds.
+//     plus i times -step (default one second; bench/longwindow.sh uses a
+//     minute).
 //
 // Sample labels (cpu_*.pb.gz carry endpoint and region) are dropped unless
 // -labels is given: most Go CPU profiles have none, pg_pprof's profile type
@@ -42,6 +43,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/google/pprof/profile"
 )
@@ -58,6 +60,7 @@ type template struct {
 	period   int64
 	timeNs   int64
 	duration int64
+	step     int64 // nanoseconds between consecutive profiles' time_nanos
 	mapping  *profile.Mapping
 }
 
@@ -72,6 +75,7 @@ func main() {
 	keepLabels := flag.Bool("labels", false, "keep the sources' sample labels")
 	jobs := flag.Int("j", runtime.NumCPU(), "parallel writers")
 	cpuprof := flag.String("cpuprofile", "", "write a CPU profile of this program")
+	step := flag.Duration("step", time.Second, "time between consecutive profiles' time_nanos")
 	flag.Parse()
 	if *cpuprof != "" {
 		f, err := os.Create(*cpuprof)
@@ -100,6 +104,7 @@ func main() {
 		srcs = append(srcs, p)
 	}
 	t := buildTemplate(srcs, *target, *keepLabels)
+	t.step = step.Nanoseconds()
 	fmt.Printf("template: sources=%d samples=%d\n", len(srcs), len(t.samples))
 	if err := os.MkdirAll(*out, 0755); err != nil {
 		fail(err)
@@ -322,7 +327,7 @@ func (t *template) derive(i int, seed int64, drop, add float64) *profile.Profile
 		SampleType:    []*profile.ValueType{{Type: "samples", Unit: "count"}, {Type: "cpu", Unit: "nanoseconds"}},
 		PeriodType:    &profile.ValueType{Type: "cpu", Unit: "nanoseconds"},
 		Period:        t.period,
-		TimeNanos:     t.timeNs + int64(i)*1e9,
+		TimeNanos:     t.timeNs + int64(i)*t.step,
 		DurationNanos: t.duration,
 	}
 	m := *t.mapping
