@@ -15,6 +15,11 @@
 #               on the partitioned table
 #   cron        cron.schedule_in_database runs CALL profile_compact each
 #               minute; the test waits for one run in cron.job_run_details
+#   week        bench/longwindow.sh's workload: 10,080 CPU profiles derived
+#               from real ones by bench/genprofiles, one a minute, compacted
+#               hourly: 23 windows over the packed table and over one with
+#               its last 12 hours raw equal the raw table's, and unpacking
+#               every packed row gives back all 10,080 sources
 #
 # Expects the private cluster (scripts/test.sh starts it with pg_cron in
 # shared_preload_libraries; this script restarts it if not) and the staged
@@ -248,6 +253,58 @@ check "pg_cron ran CALL profile_compact (cron.job_run_details)" "$(grep -q '^suc
 check "the scheduled run packed the table exactly" \
 	"$([ "$(q -c 'SELECT count(*) FILTER (WHERE raw_rows > 0) FROM bucket_state')" = 0 ] &&
 		[ "$(q -c 'SELECT exact()')" = exact ] && echo 1 || echo 0)"
+
+# --- a week of derived profiles ------------------------------------------------
+week=$PP_STATE/week
+gen=$PP_STATE/bin/genprofiles
+sources=("$PP_EXAMPLES"/cpu_*.pb.gz)
+[ ! -f "$PP_CORPUS/gpprof_report_sample.cpu.pb.gz" ] || sources+=("$PP_CORPUS/gpprof_report_sample.cpu.pb.gz")
+stamp=$({ cat bench/genprofiles/main.go; sha256sum "${sources[@]}"; } | sha256sum | cut -c1-16)
+if ! pp_go_build "$gen" ./bench/genprofiles >/dev/null 2>&1; then
+	check "build bench/genprofiles" 0
+elif { [ "$(cat "$week/STAMP" 2>/dev/null)" = "$stamp" ] ||
+	{ rm -rf "$week" && mkdir -p "$week" && timeout 600 "$gen" -out "$week" -n 10080 -step 1m "${sources[@]}" >/dev/null &&
+		echo "$stamp" >"$week/STAMP"; }; } && chmod -R a+rX "$week"; then
+	end=$(q -c "SELECT extract(epoch FROM date_bin('1 hour', now(), timestamptz '1970-01-01 00:00+00'))::bigint")
+	first=$((end - 10080 * 60))
+	q -v dir="$week" -v first="$first" <<'SQL' || check "load the week" 0
+SET statement_timeout = '300s';
+CREATE TABLE week_raw (service text NOT NULL, time timestamptz NOT NULL, profile profile NOT NULL);
+INSERT INTO week_raw SELECT 'shop', to_timestamp(:first + i * 60),
+	profile_from_pprof(pg_read_binary_file(format('%s/cpu_%s.pb.gz', :'dir', lpad(i::text, 5, '0'))), 'cpu')
+FROM generate_series(0, 10079) i;
+CREATE TABLE week_packed AS SELECT * FROM week_raw;
+CREATE TABLE week_mixed AS SELECT * FROM week_raw;
+SQL
+	q -c "CALL profile_compact('week_packed', '{service}', older_than => '0')" >/dev/null &&
+		q -c "CALL profile_compact('week_mixed', '{service}', older_than => '12 hours')" >/dev/null
+	rows=$(q -c "SELECT (SELECT count(*) FROM week_raw) || '/' || (SELECT count(*) FROM week_packed) || '/' ||
+		(SELECT count(*) FILTER (WHERE profile_is_packed(profile)) || '+' || count(*) FILTER (WHERE NOT profile_is_packed(profile)) FROM week_mixed)")
+	check "a week of derived profiles compacted hourly (raw/packed/mixed rows)" \
+		"$([ "${rows%%/*}" = 10080 ] && grep -q '^10080/168/' <<<"$rows" && echo 1 || echo 0)" "$rows"
+	windows="($first, $end), ($((end - 3 * 86400 + 1200)), $((end - 3 * 86400 + 1800))), ($((end - 25 * 3600)), $end)"
+	for k in $(seq 1 20); do
+		a=$((first - 1800 + (k * 7919 * 61) % (10080 * 60 + 3600)))
+		windows+=", ($a, $((a + 1 + (k * 104729) % (2 * 86400))))"
+	done
+	exact=$(q <<SQL
+SELECT count(*) || '/' || count(*) FILTER (WHERE
+	(SELECT profile_merge(profile_slice(profile, to_timestamp(f), to_timestamp(t), time)) FROM week_packed
+	 WHERE time >= to_timestamp(f - 3600) AND time < to_timestamp(t)) IS NOT DISTINCT FROM r.p
+	AND (SELECT profile_merge(profile_slice(profile, to_timestamp(f), to_timestamp(t), time)) FROM week_mixed
+	 WHERE time >= to_timestamp(f - 3600) AND time < to_timestamp(t)) IS NOT DISTINCT FROM r.p)
+FROM (VALUES $windows) w(f, t),
+	LATERAL (SELECT profile_merge(profile) AS p FROM week_raw WHERE time >= to_timestamp(f) AND time < to_timestamp(t)) r
+SQL
+)
+	check "23 windows over the packed and the mixed week equal the raw week's" "$([ "$exact" = 23/23 ] && echo 1 || echo 0)" "$exact"
+	unpacked=$(q -c "SELECT count(*) || '/' || count(*) FILTER (WHERE u.profile = r.profile)
+		FROM week_packed p CROSS JOIN LATERAL profile_unpack(p.profile) u LEFT JOIN week_raw r ON r.time = u.time")
+	check "unpacking every packed row gives back all 10,080 sources, each equal to its raw row" \
+		"$([ "$unpacked" = 10080/10080 ] && echo 1 || echo 0)" "$unpacked"
+else
+	check "generate 10,080 profiles with bench/genprofiles" 0
+fi
 
 pp_psql -d postgres -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null 2>&1
 finish
