@@ -215,19 +215,35 @@ prepare_seeds(SeedList *seeds)
 		if (s->stored.len > 0)
 			run_input(s->stored.data, s->stored.len, 1, s->path, NULL);
 	}
+	/* packed values, from each seed's stored value and the next one's */
+	for (size_t i = 0; i < seeds->count; i++)
+	{
+		Seed	   *s = &seeds->seeds[i];
+		const Seed *next = &seeds->seeds[(i + 1) % seeds->count];
+
+		if (s->stored.len == 0 ||
+			!stored_packed(s->stored.data, s->stored.len,
+						   next->stored.len ? next->stored.data : NULL, next->stored.len, &s->packed))
+			s->packed.len = 0;
+		if (s->packed.len > 0)
+			run_input(s->packed.data, s->packed.len, 1, s->path, NULL);
+	}
 }
 
 /* One mutated input from seed s in round r; other is splice material. */
 static void
 run_mutation(Seed *s, const Seed *other, long r, Rng *rng, Bytes *in, Bytes *out)
 {
-	int			mode = (int) (r % 6);
-	const char *names[] = {"protobuf", "file", "regzip", "stored", "stored-raw", "stored-zstd"};
+	int			mode = (int) (r % 7);
+	const char *names[] = {"protobuf", "file", "regzip", "stored", "stored-raw", "stored-zstd",
+	"packed"};
 	char		what[512];
 
+	if (mode == 6 && s->packed.len == 0)
+		mode = 3;
 	if (mode >= 3 && s->stored.len == 0)
 		mode = 0;
-	if (mode >= 4 && s->body.len == 0)
+	if (mode >= 4 && mode <= 5 && s->body.len == 0)
 		mode = 3;
 	snprintf(what, sizeof(what), "%s#%ld:%s", s->path, r, names[mode]);
 	switch (mode)
@@ -253,6 +269,11 @@ run_mutation(Seed *s, const Seed *other, long r, Rng *rng, Bytes *in, Bytes *out
 		case 3:
 			mutate(rng, s->stored.data, s->stored.len, NULL, other->stored.data,
 				   other->stored.len, 0, out);
+			run_input(out->data, out->len, 1, what, NULL);
+			break;
+		case 6:
+			mutate(rng, s->packed.data, s->packed.len, NULL, other->packed.data,
+				   other->packed.len, 0, out);
 			run_input(out->data, out->len, 1, what, NULL);
 			break;
 		default:
@@ -407,6 +428,8 @@ write_seeds(const SeedList *seeds)
 		if (s->stored.len == 0)
 			continue;
 		write_seed("recv", i, "bin", s->stored.data, s->stored.len);
+		if (s->packed.len > 0)
+			write_seed("recv", 1000 + i, "bin", s->packed.data, s->packed.len);
 		while (v >= 0x80)
 		{
 			head[n++] = (uint8_t) (v | 0x80);

@@ -96,6 +96,7 @@ seeds_free(SeedList *list)
 		bytes_free(&s->plain);
 		bytes_free(&s->stored);
 		bytes_free(&s->body);
+		bytes_free(&s->packed);
 		field_index_free(&s->index);
 	}
 	free(list->seeds);

@@ -17,6 +17,7 @@ typedef struct Seed
 	FieldIndex	index;			/* fields of plain */
 	Bytes		stored;			/* encoded profile of the default type, if it loads */
 	Bytes		body;			/* its uncompressed body */
+	Bytes		packed;			/* a packed value of stored and the next seed's */
 } Seed;
 
 /* A list of seeds, sorted by path so runs are reproducible. */

@@ -13,6 +13,7 @@
 #include "views.h"
 #include "profile_format.h"
 #include "profile_merge.h"
+#include "profile_pack.h"
 #include "profile.pb-c.h"
 
 #include <regex.h>
@@ -307,6 +308,55 @@ fuzz_pprof(const uint8_t *data, size_t len, Bytes *stored, FuzzResult *result)
 	finish(result, pp_standalone_run(run_pprof, &run));
 }
 
+/*
+ * A packed value's timeline, read and checked as every reader of it does;
+ * then, once it is accepted, what the readers build from it must hold:
+ * every point is a tree that encodes and decodes, the points' totals sum
+ * to the body's, and packing the value again keeps its points.
+ */
+static void
+check_timeline(Run *run, const ProfileView *view)
+{
+	Timeline	tl;
+	ProfileView tree_view;
+	uint32_t   *map;
+	CallTree   *tree;
+	uint8_t    *pick;
+	int64_t		sum = 0;
+	ProfilePacker packer;
+	uint8_t    *bytes;
+	size_t		len;
+	ProfileView again;
+
+	timeline_decode(view, &limits, &tl);
+	timeline_check_body(view, &tl);
+	tree = profile_decode_to_tree(run->data, run->len, &limits, &tree_view, &map);
+	timeline_check_tree(&tree_view, tree, map, &tl);
+	run->decoded = 1;
+	pick = pp_alloc0(tl.points);
+	for (uint32_t p = 0; p < tl.points && p < 64; p++)
+	{
+		CallTree   *point;
+		ProfileView pv;
+
+		pick[p] = 1;
+		point = timeline_points_tree(tree, map, &tl, pick);
+		pick[p] = 0;
+		calltree_check_invariants(point);
+		bytes = profile_encode(point, &limits, &len);
+		if (decode_what_we_wrote(run, bytes, len, &pv, "a point of a packed value"))
+			sum = pp_add_int64(sum, pv.total);
+	}
+	if (tl.points <= 64)
+		invariant(run, sum == view->total, "the points' totals do not sum to the packed total");
+	profile_packer_init(&packer);
+	profile_packer_add_stored(&packer, run->data, run->len, &limits, false, 0);
+	bytes = profile_packer_encode(&packer, &limits, &len);
+	if (decode_what_we_wrote(run, bytes, len, &again, "a packed value packed again"))
+		invariant(run, again.timeline_points == tl.points && again.total == view->total,
+				  "packing a packed value again changed its points or total");
+}
+
 /* Decode stored bytes; if they decode, rebuild, re-encode and decode again. */
 static void
 run_stored(void *arg)
@@ -319,6 +369,8 @@ run_stored(void *arg)
 	size_t		len;
 
 	profile_decode(run->data, run->len, &limits, &view);
+	if (view.timeline)
+		check_timeline(run, &view);
 	run->decoded = 1;
 	symtab_init(symbols);
 	tree = calltree_create(symbols);
@@ -348,6 +400,48 @@ fuzz_stored(const uint8_t *data, size_t len, FuzzResult *result)
 				 pp_standalone_last_error()->message);
 	}
 	finish(result, ok);
+}
+
+/* Arguments of stored_packed's work. */
+typedef struct PackOf
+{
+	const uint8_t *a;
+	size_t		alen;
+	const uint8_t *b;
+	size_t		blen;
+	Bytes	   *out;
+} PackOf;
+
+/* Pack a at two times and b at a third (b is skipped if it does not fit). */
+static void
+pack_of(void *arg)
+{
+	PackOf	   *p = arg;
+	ProfilePacker packer;
+	uint8_t    *bytes;
+	size_t		len;
+	const int64_t t0 = INT64_C(1700000000000000000);
+
+	profile_packer_init(&packer);
+	profile_packer_add_stored(&packer, p->a, p->alen, &limits, true, t0);
+	profile_packer_add_stored(&packer, p->a, p->alen, &limits, true, t0 + INT64_C(60000000000));
+	if (p->b)
+		profile_packer_add_stored(&packer, p->b, p->blen, &limits, true, t0 + INT64_C(120000000000));
+	bytes = profile_packer_encode(&packer, &limits, &len);
+	bytes_set(p->out, bytes, len);
+}
+
+/* A packed value of stored values a and b (see fuzz_target.h). */
+int
+stored_packed(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen, Bytes *out)
+{
+	PackOf		p = {a, alen, b, blen, out};
+	bool		ok = pp_standalone_run(pack_of, &p);
+
+	pp_standalone_free_all();
+	if (!ok && b != NULL)
+		return stored_packed(a, alen, NULL, 0, out);
+	return ok;
 }
 
 /* The body of stored bytes (decompressed when zstd); false if not parseable. */

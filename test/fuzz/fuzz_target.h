@@ -31,7 +31,9 @@ extern void fuzz_pprof(const uint8_t *data, size_t len, Bytes *stored, FuzzResul
 
 /*
  * Stored profile bytes -> profile_decode; a value that decodes must also
- * load into a tree and encode and decode again.
+ * load into a tree and encode and decode again.  A packed value's timeline
+ * is read and checked too; once accepted, each point must encode and
+ * decode, their totals sum to the value's, and it must pack again.
  */
 extern void fuzz_stored(const uint8_t *data, size_t len, FuzzResult *result);
 
@@ -50,6 +52,12 @@ extern void fuzz_folded(const uint8_t *data, size_t len, FuzzResult *result);
 
 /* The folded text of a stored value into out; false if it does not decode. */
 extern int	stored_folded(const uint8_t *data, size_t len, Bytes *out);
+
+/*
+ * A packed value (malloc'd into out) of stored value a at two times and b
+ * at a third, or a alone when b does not pack with it; false if a fails.
+ */
+extern int	stored_packed(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen, Bytes *out);
 
 /* The body of stored bytes (decompressed when zstd); false if not parseable. */
 extern int	stored_body(const uint8_t *data, size_t len, Bytes *body);

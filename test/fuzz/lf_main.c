@@ -7,7 +7,8 @@
  *	  merge      two stored values through one merge, as the aggregate folds
  *	             rows (fuzz_merge_pair)
  *	  folded     folded text in and out (fuzz_folded)
- *	  recv       stored bytes as text input and recv check them (fuzz_stored)
+ *	  recv       stored bytes as text input and recv check them, packed
+ *	             values and their timelines too (fuzz_stored)
  *	  roundtrip  the writer/reader agreement: everything that ingests encodes
  *	             into a value that decodes (fuzz_pprof)
  *
