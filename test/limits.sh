@@ -55,7 +55,7 @@ CREATE TABLE limits_values (name text PRIMARY KEY, p profile);
 CREATE TABLE limits_inputs (name text PRIMARY KEY, data bytea);
 SQL
 # psql cannot read a file named by a variable, so each file is loaded by name.
-for f in quickselect hashflood deepchain longnames; do
+for f in quickselect hashflood deepchain longnames manypoints; do
 	PP_F=$dir/$f.hex pp_psql -q <<SQL || { check "load $f" 0; finish; }
 \set v \`cat "\$PP_F"\`
 INSERT INTO limits_values VALUES ('$f', ('\x' || :'v')::profile);
@@ -161,6 +161,15 @@ run_case "a -2^63 sample: stored and read back" ok \
 	"SELECT profile_total(profile_from_pprof(data)::text::profile) FROM limits_inputs WHERE name = 'minvalue'"
 run_case "two -2^62 samples merged: stored and read back" ok \
 	"SELECT profile_total((a + a)::text::profile) FROM (SELECT profile_from_pprof(data) a FROM limits_inputs WHERE name = 'halfmin') s"
+# A packed value whose unpacking is 10^9 node visits: the timeout stops it.
+run_case "20,000 points over 50,000 leaves, profile_unpack" 57014 \
+	"SELECT count(*) FROM limits_values, profile_unpack(p) WHERE name = 'manypoints'"
+run_case "20,000 points over 50,000 leaves, profile_points" ok \
+	"SELECT count(*), sum(total) FROM limits_values, profile_points(p) WHERE name = 'manypoints'"
+run_case "20,000 points over 50,000 leaves, profile_slice of half" ok \
+	"SELECT profile_total(profile_slice(p, to_timestamp(1700000000), to_timestamp(1700010000))) FROM limits_values WHERE name = 'manypoints'"
+run_case "20,000 points over 50,000 leaves, profile_merge" ok \
+	"SELECT profile_total(profile_merge(p)) FROM limits_values WHERE name = 'manypoints'"
 # 7. SQLSTATEs of corrupt values.
 run_case "a raw body longer than its bytes is corrupt (XX001)" XX001 \
 	"SELECT '\\x0100808080808020aa'::profile"

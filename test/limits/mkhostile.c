@@ -31,6 +31,7 @@
 #include "gzip_io.h"
 #include "pp_standalone.h"
 #include "profile_format.h"
+#include "profile_timeline.h"
 #include "profile.pb-c.h"
 
 #include <errno.h>
@@ -441,6 +442,74 @@ make_value(const char *name, int64_t v)
 	write_pprof(name, &msg, &st, 0);
 }
 
+/*
+ * A packed value of 20,000 points over a tree of 50,000 leaves, one leaf a
+ * point: small to store, but unpacking it rebuilds a 50,000-node subset for
+ * every point (10^9 node visits), so only a statement_timeout stops it.
+ */
+static void
+make_manypoints(void)
+{
+	const uint32_t groups = 250, per_group = 200, npoints = 20000;
+	CallTree   *tree = new_tree();
+	uint32_t   *leaves = malloc(sizeof(uint32_t) * groups * per_group);
+	Timeline	tl;
+	ProfileLimits limits = {(size_t) 1 << 30, 3};
+	char		name[32];
+	size_t		len;
+	uint8_t    *bytes;
+	char	   *hex;
+
+	calltree_reserve(tree, groups * (per_group + 1));
+	for (uint32_t g = 0; g < groups; g++)
+	{
+		uint32_t	group;
+
+		snprintf(name, sizeof(name), "group_%04u", g);
+		group = calltree_child(tree, CALLTREE_ROOT, symtab_intern(tree->symbols, name, strlen(name), NULL, 0));
+		for (uint32_t l = 0; l < per_group; l++)
+		{
+			snprintf(name, sizeof(name), "leaf_%04u_%03u", g, l);
+			leaves[g * per_group + l] = calltree_child(tree, group,
+													   symtab_intern(tree->symbols, name, strlen(name), NULL, 0));
+		}
+	}
+	memset(&tl, 0, sizeof(tl));
+	tl.points = tl.entries = npoints;
+	tl.time = malloc(sizeof(int64_t) * npoints);
+	tl.meta = calloc(npoints, sizeof(ProfileMeta));
+	tl.first_entry = malloc(sizeof(uint32_t) * (npoints + 1));
+	tl.node = malloc(sizeof(uint32_t) * npoints);
+	tl.value = malloc(sizeof(int64_t) * npoints);
+	for (uint32_t p = 0; p < npoints; p++)
+	{
+		tl.time[p] = INT64_C(1700000000000000000) + (int64_t) p * 1000000000;
+		tl.meta[p].start_ns = tl.meta[p].end_ns = tl.time[p];
+		tl.meta[p].profile_count = 1;
+		tl.first_entry[p] = p;
+		tl.node[p] = leaves[p % (groups * per_group)];
+		tl.value[p] = 1000;
+		tree->nodes[tl.node[p]].self += 1000;
+	}
+	tl.first_entry[npoints] = npoints;
+	tree->meta.profile_count = npoints;
+	tree->meta.start_ns = tl.time[0];
+	tree->meta.end_ns = tl.time[npoints - 1];
+	bytes = profile_encode_packed(tree, &tl, &limits, &len);
+	hex = malloc(len * 2 + 1);
+	for (size_t i = 0; i < len; i++)
+		snprintf(hex + 2 * i, 3, "%02x", bytes[i]);
+	write_file("manypoints.hex", hex, len * 2);
+	printf("manypoints.hex: %zu stored bytes, %u nodes, %u points\n", len, tree->count - 1, npoints);
+	free(hex);
+	free(leaves);
+	free(tl.time);
+	free(tl.meta);
+	free(tl.first_entry);
+	free(tl.node);
+	free(tl.value);
+}
+
 /* Everything, inside the standalone error handler. */
 static void
 make_all(void *arg)
@@ -450,6 +519,7 @@ make_all(void *arg)
 	(void) arg;
 	make_quickselect();
 	make_hashflood();
+	make_manypoints();
 	make_chain("deepchain.hex", "a", 1, 40000);
 	memset(long_name, 'n', (size_t) 2 << 20);
 	make_chain("longnames.hex", long_name, (size_t) 2 << 20, 4000);
