@@ -34,6 +34,10 @@ for f in $files; do
 		FROM pprof_split(pg_read_binary_file('$f'), '{endpoint}')"
 done
 pp_psql -d $src -qc "INSERT INTO profiles (file) VALUES ('null profile')"
+# packed values (format version 2, with timelines) travel the same ways
+pp_psql -d $src -qc "INSERT INTO profiles (file, sample_type, p)
+	SELECT 'packed', sample_type, profile_pack(p, timestamptz '2026-01-01 00:00+00' + id * interval '1 minute')
+	FROM profiles WHERE p IS NOT NULL GROUP BY sample_type, profile_unit(p)"
 digest="SELECT count(*) || ':' || md5(string_agg(id || file || coalesce(p::text, 'NULL'), ',' ORDER BY id)) FROM profiles"
 want=$(pp_psql -d $src -Atc "$digest")
 
@@ -71,6 +75,20 @@ INSERT INTO hostile VALUES ('\x01'), ('\x0100ff'), (decode(repeat('ff', 64), 'he
 SQL
 out=$(pp_psql -d $src -v VERBOSITY=verbose -qc "\\copy hostile_in FROM '$work/hostile2.bin' WITH (FORMAT binary)" 2>&1)
 expect "truncated binary COPY values refused with XX001" "XX001" \
+	"$(grep -o 'ERROR:  [0-9A-Z]\{5\}' <<<"$out" | head -1 | cut -c9-)"
+# a packed value whose timeline had its last byte changed (the row COPY meets
+# first), or lost it
+pp_psql -d $src -q <<SQL
+TRUNCATE hostile;
+INSERT INTO hostile SELECT set_byte(profile_send(p), length(profile_send(p)) - 1,
+	(get_byte(profile_send(p), length(profile_send(p)) - 1) + 1) % 256)
+FROM profiles WHERE file = 'packed' ORDER BY id LIMIT 1;
+INSERT INTO hostile SELECT substr(profile_send(p), 1, length(profile_send(p)) - 1)
+FROM profiles WHERE file = 'packed' ORDER BY id LIMIT 1;
+\\copy hostile TO '$work/hostile3.bin' WITH (FORMAT binary)
+SQL
+out=$(pp_psql -d $src -v VERBOSITY=verbose -qc "\\copy hostile_in FROM '$work/hostile3.bin' WITH (FORMAT binary)" 2>&1)
+expect "binary COPY of packed values with a damaged timeline refused with XX001" "XX001" \
 	"$(grep -o 'ERROR:  [0-9A-Z]\{5\}' <<<"$out" | head -1 | cut -c9-)"
 expect "nothing was loaded from hostile input" "0" "$(pp_psql -d $src -Atc 'SELECT count(*) FROM hostile_in')"
 expect "backend alive" "1" "$(pp_psql -d $src -Atc 'SELECT 1')"
