@@ -38,6 +38,18 @@ static const char *const result_names[] = {
 	"ok", "primed", "timeout", "http_error", "content_type", "too_large", "network_error", "invalid",
 };
 
+/*
+ * The counters of one service's one profile kind.  They outlive reloads, so
+ * that /metrics counters never go backwards; there are as many as distinct
+ * (service, profile) pairs ever configured.
+ */
+typedef struct ScrapeCounter
+{
+	char	   *service;
+	ProfileKind kind;
+	long		results[SCRAPE_RESULT_COUNT];
+} ScrapeCounter;
+
 /* One target's one profile: what to fetch, when, and its delta state. */
 typedef struct ScrapeLoop
 {
@@ -54,7 +66,7 @@ typedef struct ScrapeLoop
 	bool		too_large;
 	int64_t		started_us;
 	DeltaState *delta;
-	long		results[SCRAPE_RESULT_COUNT];
+	ScrapeCounter *counter;
 } ScrapeLoop;
 
 static struct
@@ -62,6 +74,8 @@ static struct
 	pthread_mutex_t lock;		/* guards loops (for /metrics) and the pending targets */
 	ScrapeLoop **loops;
 	int			n_loops;
+	ScrapeCounter **counters;
+	int			n_counters;
 	ScrapeTarget *pending;
 	int			n_pending;
 	bool		has_pending;
@@ -149,7 +163,24 @@ loop_labels(const ScrapeTarget *t)
 	return out;
 }
 
-/* A new loop for one target's one profile, due after delay seconds. */
+/* The counters of a service's profile kind (created on first use; sc.lock held). */
+static ScrapeCounter *
+counter_for(const char *service, ProfileKind kind)
+{
+	ScrapeCounter *c;
+
+	for (int i = 0; i < sc.n_counters; i++)
+		if (sc.counters[i]->kind == kind && strcmp(sc.counters[i]->service, service) == 0)
+			return sc.counters[i];
+	c = xcalloc(1, sizeof(ScrapeCounter));
+	c->service = xstrdup(service);
+	c->kind = kind;
+	sc.counters = xrealloc(sc.counters, sizeof(ScrapeCounter *) * (size_t) (sc.n_counters + 1));
+	sc.counters[sc.n_counters++] = c;
+	return c;
+}
+
+/* A new loop for one target's one profile, due after delay seconds (sc.lock held). */
 static ScrapeLoop *
 loop_new(const ScrapeTarget *t, ProfileKind kind, double delay)
 {
@@ -168,6 +199,7 @@ loop_new(const ScrapeTarget *t, ProfileKind kind, double delay)
 					 (unsigned long long) l->interval_ms);
 	l->next_due = mono_now() + delay;
 	l->delta = delta_needed(kind) ? delta_new(kind) : NULL;
+	l->counter = counter_for(t->service, kind);
 	buf_init(&l->body);
 	return l;
 }
@@ -244,7 +276,7 @@ static void
 loop_result(ScrapeLoop *l, ScrapeResult result, const char *detail)
 {
 	pthread_mutex_lock(&sc.lock);
-	l->results[result]++;
+	l->counter->results[result]++;
 	pthread_mutex_unlock(&sc.lock);
 	if (result != SCRAPE_OK && result != SCRAPE_PRIMED)
 		log_warn_limited("scrape_failed", "service=%s profile=%s url=%s result=%s detail=%s",
@@ -481,20 +513,18 @@ render_scrape_metrics(Buf *out)
 	buf_append_str(out, "# HELP pg_pprof_collector_scrapes_total Scrapes, by target service, profile and result.\n"
 				   "# TYPE pg_pprof_collector_scrapes_total counter\n");
 	pthread_mutex_lock(&sc.lock);
-	for (int i = 0; i < sc.n_loops; i++)
+	for (int i = 0; i < sc.n_counters; i++)
 	{
-		ScrapeLoop *l = sc.loops[i];
+		ScrapeCounter *c = sc.counters[i];
 
-		if (l == NULL)
-			continue;
 		for (int r = 0; r < SCRAPE_RESULT_COUNT; r++)
 		{
-			if (l->results[r] == 0)
+			if (c->results[r] == 0)
 				continue;
 			buf_append_str(out, "pg_pprof_collector_scrapes_total{service=\"");
-			append_label_value(out, l->service);
-			buf_printf(out, "\",profile=\"%s\",result=\"%s\"} %ld\n", profile_kind_name(l->kind),
-					   result_names[r], l->results[r]);
+			append_label_value(out, c->service);
+			buf_printf(out, "\",profile=\"%s\",result=\"%s\"} %ld\n", profile_kind_name(c->kind),
+					   result_names[r], c->results[r]);
 		}
 	}
 	pthread_mutex_unlock(&sc.lock);
