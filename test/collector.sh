@@ -158,6 +158,15 @@ got=$(ct_sql -c "SELECT name || ' ' || sample_type || ' ' || profile_total(profi
 	to_char(time AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') FROM coll_profiles WHERE service = 'lines-app'")
 check "folded lines: each line counts 1, app.alloc_objects -> memory, 10-digit from is seconds" \
 	"$([ "$got" = "memory alloc_objects 3 2025-12-01 00:00" ] && echo 1 || echo 0)" "$got"
+for digits in "1764547200123456:2025-12-01 00:00:00.123" "1764547200123456789:2025-12-01 00:00:00.123" "20251201:2025-12-01 00:00:00.000"; do
+	v=${digits%%:*} want=${digits#*:}
+	ct_status --data-binary 'a;b 1' "$A/ingest?name=time-app-${#v}.cpu&from=$v" >/dev/null
+	got=$(ct_sql -c "SELECT to_char(time AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.MS') FROM coll_profiles WHERE service = 'time-app-${#v}'")
+	check "from with ${#v} digits is read by its length" "$([ "$got" = "$want" ] && echo 1 || echo 0)" "$got"
+done
+ct_status --data-binary 'a;b 1' "$A/ingest?name=time-rel.cpu&from=now-1h" >/dev/null
+got=$(ct_sql -c "SELECT abs(extract(epoch FROM time - (now() - interval '1 hour'))) < 60 FROM coll_profiles WHERE service = 'time-rel'")
+check "from=now-1h is read relative to now" "$([ "$got" = t ] && echo 1 || echo 0)" "$got"
 check "service_name tag sets the service, app kept as app_name" "$([ "$(ct_status --data-binary @"$EX/mutex.pb.gz" \
 	"$A/ingest?name=legacy-name{service_name=renamed-svc}&format=pprof")" = 200 ] &&
 	[ "$(ct_sql -c "SELECT DISTINCT labels->>'app_name' FROM coll_profiles WHERE service = 'renamed-svc'")" = legacy-name ] &&
@@ -236,6 +245,28 @@ r=$(push -gzip -raw "$CT_WORK/text.txt" -content-type application/proto)
 check "push gzip of a malformed body -> invalid_argument" "$(grep -q '^400 {"code":"invalid_argument"' <<<"$r" && echo 1 || echo 0)" "$r"
 r=$(push -content-type text/plain -raw "$CT_WORK/text.txt")
 check "push with an unknown Content-Type -> 415" "$([ "${r%% *}" = 415 ] && echo 1 || echo 0)" "$r"
+
+# batching: concurrent uploads share transactions, and are acknowledged fast
+tx0=$(ct_metric "$PA" pg_pprof_collector_transactions_total)
+pr0=$(ct_metric "$PA" pg_pprof_collector_transaction_profiles_total)
+batch_pids=()
+for i in $(seq 24); do
+	curl -s -o /dev/null -w '%{http_code} %{time_total}\n' --max-time 20 --data-binary @"$EX/cpu_$(( i % 3 + 1 )).pb.gz" \
+		"$A/ingest?name=batch-app&format=pprof" >"$CT_WORK/batch.$i" &
+	batch_pids+=($!)
+done
+wait "${batch_pids[@]}"
+tx1=$(ct_metric "$PA" pg_pprof_collector_transactions_total)
+pr1=$(ct_metric "$PA" pg_pprof_collector_transaction_profiles_total)
+codes=$(cat "$CT_WORK"/batch.* | awk '$1 == 200' | wc -l)
+slowest=$(cat "$CT_WORK"/batch.* | awk '{ if ($2 > m) m = $2 } END { print m }')
+check "24 concurrent uploads: all acknowledged, in fewer transactions ($((pr1 - pr0)) profiles in $((tx1 - tx0)))" \
+	"$([ "$codes" = 24 ] && [ $((pr1 - pr0)) = 24 ] && [ $((tx1 - tx0)) -lt 24 ] && echo 1 || echo 0)"
+check "... the slowest acknowledged in ${slowest}s (batch_max_delay is 100 ms)" \
+	"$(awk -v s="$slowest" 'BEGIN { exit !(s < 3) }' && echo 1 || echo 0)"
+check "the file-descriptor limit was raised for max_connections (4096)" \
+	"$(grep -o 'nofile=[0-9]*' "$CT_WORK/a.log" | head -1 | awk -F= '$2 >= 4352 { ok = 1 } END { print ok ? 1 : 0 }')" \
+	"$(grep -o 'nofile=[0-9]*' "$CT_WORK/a.log" | head -1)"
 
 # ------------------------------------------------------------------ hostile clients
 step "hostile clients"
@@ -423,11 +454,13 @@ for i in $(seq $M); do f=cpu_$(( (i - 1) % 3 + 1 )).pb.gz; expected=$((expected 
 pp_stop_cluster
 for i in $(seq $M); do
 	f=cpu_$(( (i - 1) % 3 + 1 )).pb.gz
-	[ "$(ct_status --data-binary @"$EX/$f" "http://127.0.0.1:$PK/ingest?name=replay-app&format=pprof&from=$((1764547200 + i))")" = 200 ] &&
+	[ "$(ct_status --data-binary @"$EX/$f" "http://127.0.0.1:$PK/ingest?name=replay-app{n=$(printf %03d "$i")}&format=pprof")" = 200 ] &&
 		acked=$((acked + 1))
 done
 check "all $M uploads acknowledged while PostgreSQL is down" "$([ "$acked" = $M ] && echo 1 || echo 0)" "$acked acked"
 check "they sit in the spool, fsync'd entries" "$([ "$(ls "$SPOOL_K"/*.spool 2>/dev/null | wc -l)" = $M ] && echo 1 || echo 0)"
+for i in $(seq 30); do [ "$(ct_status "http://127.0.0.1:$PK/ready")" = 503 ] && break; sleep 0.2; done
+check "GET /ready answers 503 while PostgreSQL is down" "$([ "$(ct_status "http://127.0.0.1:$PK/ready")" = 503 ] && echo 1 || echo 0)"
 mkdir -p "$CT_WORK/spool-copy" && cp "$SPOOL_K"/*.spool "$CT_WORK/spool-copy/"
 pp_start_cluster >/dev/null 2>&1 || failed_early "could not start the cluster again"
 for i in $(seq 200); do
@@ -452,6 +485,10 @@ ct_wait_spool_empty "$PK" 30
 got=$(ct_sql -c "SELECT count(*) FROM coll_replay WHERE service = 'replay-app'")
 check "replaying entries already committed stores nothing (request ids)" "$([ "$got" = "$expected" ] &&
 	[ "$(ls "$SPOOL_K"/*.spool 2>/dev/null | wc -l)" = 0 ] && echo 1 || echo 0)" "$got rows"
+got=$(ct_sql -c "SELECT count(*) FROM (SELECT labels->>'n' n, min(xmin::text::bigint) x FROM coll_replay
+	WHERE service = 'replay-app' GROUP BY 1) s WHERE EXISTS (SELECT 1 FROM coll_replay c
+	WHERE c.service = 'replay-app' AND c.labels->>'n' < s.n AND c.xmin::text::bigint > s.x)")
+check "the spool was replayed in order (entries older than a stored one were stored before it)" "$([ "$got" = 0 ] && echo 1 || echo 0)" "$got out of order"
 check "the replay logged its start and end" "$(grep -q 'event=spool_replay_started' "$CT_WORK/k.log" &&
 	grep -q 'event=spool_replayed' "$CT_WORK/k.log" && echo 1 || echo 0)"
 # the spool cap: past spool_max_bytes, PostgreSQL down -> 503
@@ -530,13 +567,16 @@ check "every collector above ran as that role" "$(grep -q "user=$CT_ROLE" "$CT_W
 # ------------------------------------------------------------------ lifecycle
 step "lifecycle"
 PL=$(ct_free_port 4100)
-ct_write_conf "$CT_WORK/l.conf" "$PL" coll_profiles "$CT_WORK/spool-l"
+ct_write_conf "$CT_WORK/l.conf" "$PL" coll_profiles "$CT_WORK/spool-l" "max_inflight = 1"
 ct_start l "$CT_WORK/l.conf"
 ct_wait_up "$PL" || failed_early "collector L did not start"
 curl -s -o "$CT_WORK/slow.body" -w '%{http_code}' --max-time 30 --limit-rate 3K --data-binary @"$EX/cpu_1.pb.gz" \
 	"http://127.0.0.1:$PL/ingest?name=drain-app&format=pprof" >"$CT_WORK/slow.code" &
 slow_pid=$!
-sleep 1.5
+sleep 1
+check "past max_inflight concurrent requests -> 429" "$([ "$(ct_status --data-binary @"$EX/cpu_2.pb.gz" \
+	"http://127.0.0.1:$PL/ingest?name=too-many&format=pprof")" = 429 ] && echo 1 || echo 0)"
+sleep 0.5
 ct_stop l 30; rc=$CT_RC
 wait "$slow_pid"
 check "SIGTERM drains an upload in flight: it is answered 200" "$([ "$(cat "$CT_WORK/slow.code")" = 200 ] && echo 1 || echo 0)" "$(cat "$CT_WORK/slow.code")"
