@@ -17,7 +17,7 @@ COLLECTOR_SRCS = collector/main.c collector/config.c collector/log.c collector/u
 	collector/request.c collector/httpd.c collector/auth.c collector/labelset.c \
 	collector/ingest.c collector/multipart.c collector/folded.c collector/push.c \
 	collector/store.c collector/spool.c collector/replay.c collector/scrape.c \
-	collector/delta.c collector/db.c
+	collector/delta.c collector/db.c collector/pprof_scan.c
 COLLECTOR_GEN = $(COLLECTOR_DIR)/gen/push.pb-c.c
 COLLECTOR_OBJS = $(patsubst collector/%.c,$(COLLECTOR_DIR)/obj/%.o,$(COLLECTOR_SRCS)) \
 	$(COLLECTOR_DIR)/obj/push.pb-c.o

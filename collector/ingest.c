@@ -148,6 +148,7 @@ add_pprof(Request *r, uint8_t *data, size_t len, const DisplayNames *display, co
 	p->service = xstrdup(service);
 	p->name = facts.name;
 	p->label_keys = facts.label_keys;
+	p->validated = facts.validated;
 	p->labels_json = xstrdup(labels);
 	p->tenant = xstrdup(r->tenant);
 	p->at_us = from_us;
@@ -258,6 +259,7 @@ ingest_folded(Request *r, const LabelSet *ls, bool individual_lines, int64_t fro
 			service = NULL;
 			p->name = xstrdup(type.profile_name);
 			p->label_keys = facts.label_keys;
+			p->validated = facts.validated;
 			facts.label_keys = NULL;
 			p->labels_json = labels;
 			labels = NULL;

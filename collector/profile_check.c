@@ -5,6 +5,8 @@
 #include "profile_check.h"
 #include "collector.h"
 #include "core_host.h"
+#include "pprof_scan.h"
+#include "store.h"
 #include "request.h"
 #include "util.h"
 
@@ -43,6 +45,7 @@ profile_check_defaults(void)
 	o.max_stack_depth = 65536;
 	o.ignore_labels = collector_config->ignore_labels;
 	o.n_ignore_labels = collector_config->n_ignore_labels;
+	o.full = !store_db_up();
 	return o;
 }
 
@@ -61,6 +64,22 @@ ignored_label(const ProfileCheckOptions *o, const char *key)
 		if (strcmp(o->ignore_labels[i], key) == 0)
 			return true;
 	return false;
+}
+
+/* The text[] literal of the keys that are not ignored. */
+static char *
+kept_keys_literal(const ProfileCheckOptions *o, char **keys, int n)
+{
+	char	  **kept = xcalloc((size_t) n + 1, sizeof(char *));
+	int			n_kept = 0;
+	char	   *literal;
+
+	for (int i = 0; i < n; i++)
+		if (!ignored_label(o, keys[i]))
+			kept[n_kept++] = keys[i];
+	literal = text_array_literal(kept, n_kept);
+	free(kept);
+	return literal;
 }
 
 /* Decode, walk every sample (stack depth, labels) and name the profile. */
@@ -119,24 +138,43 @@ check_in_core(void *arg)
 	for (size_t x = 0; x < n_keys; x++)
 	{
 		const ProtobufCBinaryData *k = keys[x];
-		char	   *key;
 
 		if (k->len == 0 || k->len > 1024 || !utf8_valid((const char *) k->data, k->len))
 			continue;
-		key = xstrndup((const char *) k->data, k->len);
-		if (ignored_label(call->options, key))
-		{
-			free(key);
-			continue;
-		}
-		kept[n_kept++] = key;
+		kept[n_kept++] = xstrndup((const char *) k->data, k->len);
 	}
-	call->facts->label_keys = text_array_literal(kept, n_kept);
+	call->facts->label_keys = kept_keys_literal(call->options, kept, n_kept);
 	for (int x = 0; x < n_kept; x++)
 		free(kept[x]);
 	free(kept);
 	call->facts->name = xstrdup(name && *name ? name : "unknown");
 	call->facts->time_ns = file->meta.start_ns;
+}
+
+/* The quick check: the scan, and the name from its sample types. */
+static bool
+check_quickly(const uint8_t *data, size_t len, const ProfileCheckOptions *options, size_t limit,
+			  ProfileFacts *facts, char *why, size_t why_len)
+{
+	PprofScan	scan;
+	PprofFile	types;
+	const char *name;
+
+	if (!pprof_scan(data, len, limit, &scan, why, why_len))
+	{
+		facts->too_large = scan.too_large;
+		return false;
+	}
+	/* pprof_profile_name reads only the sample type names of the file */
+	memset(&types, 0, sizeof(types));
+	types.sample_type_count = (uint32_t) scan.n_types;
+	types.type_names = (const char **) scan.type_names;
+	name = pprof_profile_name(&types, options->display_name, options->display_name_arg);
+	facts->name = xstrdup(name && *name ? name : "unknown");
+	facts->label_keys = kept_keys_literal(options, scan.label_keys, scan.n_label_keys);
+	facts->time_ns = scan.time_ns;
+	pprof_scan_free(&scan);
+	return true;
 }
 
 /* Check data; on success fill facts and return true, else explain in why. */
@@ -152,13 +190,18 @@ profile_check(const uint8_t *data, size_t len, const ProfileCheckOptions *option
 	memset(facts, 0, sizeof(*facts));
 	if (server != 0 && server < limit)
 		limit = server;
+	if (!options->full)
+		return check_quickly(data, len, options, limit, facts, why, why_len);
 	call.data = data;
 	call.len = len;
 	call.options = options;
 	call.limit = limit;
 	call.facts = facts;
 	if (core_run(check_in_core, &call, limit * DECODE_MEMORY_FACTOR + DECODE_MEMORY_EXTRA, &failure))
+	{
+		facts->validated = true;
 		return true;
+	}
 	profile_facts_free(facts);
 	facts->too_large = failure.kind == PP_ERR_LIMIT;
 	snprintf(why, why_len, "%s", failure.message);

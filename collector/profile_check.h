@@ -6,8 +6,12 @@
  *	  pprof_profile_name() with the client's display names, and the sample
  *	  labels that split the profile into rows.
  *
- * A profile that passes here is one pprof_ingest() accepts, so what sits in
- * the spool can be replayed later.
+ * Two depths: the full check decodes and validates the whole profile as
+ * the server will, so that what goes into the spool can be replayed later;
+ * while PostgreSQL answers, the quick one (pprof_scan.c) reads only the
+ * fields above and leaves validation to pprof_ingest() itself, whose
+ * refusal the client then gets (422), and the writers run the full check
+ * on any such profile before they spool it.
  */
 #ifndef COLLECTOR_PROFILE_CHECK_H
 #define COLLECTOR_PROFILE_CHECK_H
@@ -27,6 +31,7 @@ typedef struct ProfileCheckOptions
 	void	   *display_name_arg;
 	char	  **ignore_labels;	/* sample labels that never split rows */
 	int			n_ignore_labels;
+	bool		full;			/* validate everything (else the quick scan) */
 } ProfileCheckOptions;
 
 /* What the check learnt. */
@@ -36,6 +41,7 @@ typedef struct ProfileFacts
 	char	   *label_keys;		/* the string sample labels, a text[] literal (malloc) */
 	int64_t		time_ns;		/* the profile's time_nanos, 0 if unknown */
 	bool		too_large;		/* failed on a size limit */
+	bool		validated;		/* the full check ran */
 } ProfileFacts;
 
 /*
@@ -48,7 +54,10 @@ extern bool profile_check(const uint8_t *data, size_t len, const ProfileCheckOpt
 /* Free what profile_check put into facts. */
 extern void profile_facts_free(ProfileFacts *facts);
 
-/* The options from the collector's settings (display names left NULL). */
+/*
+ * The options from the collector's settings (display names left NULL):
+ * the quick check while PostgreSQL answers, the full one otherwise.
+ */
 extern ProfileCheckOptions profile_check_defaults(void);
 
 /* Lower the decompressed size limit to the server's pg_pprof.max_input_bytes. */

@@ -120,6 +120,7 @@ add_sample(Request *r, const uint8_t *raw, size_t len, const char *service, cons
 	else
 		p->name = facts.name;
 	p->label_keys = facts.label_keys;
+	p->validated = facts.validated;
 	p->labels_json = xstrdup(labels_json);
 	p->tenant = xstrdup(r->tenant);
 	return true;

@@ -289,29 +289,35 @@ request_upstream_count(void)
 	return atomic_load(&upstream_count);
 }
 
-/* Validate a request's body into profiles, then store it or answer the failure. */
-static void
-process_request(Request *r)
+/* Turn a request's body into profiles; true when they are to be stored. */
+bool
+request_parse(Request *r)
 {
 	if (r->kind == REQ_INGEST)
 		ingest_parse(r);
 	else if (r->kind == REQ_PUSH)
 		push_parse(r);
 	if (r->status != 0)
-	{
-		request_finish(r);
-		return;
-	}
+		return false;
 	/* the body is no longer needed once the profiles are out of it */
 	buf_free(&r->body);
 	if (r->n_profiles == 0)
 	{
 		/* an empty upload: Pyroscope answers 200 and stores nothing */
 		request_succeed(r);
-		request_finish(r);
-		return;
+		return false;
 	}
-	store_submit(r);
+	return true;
+}
+
+/* Validate a request's body into profiles, then store it or answer it. */
+static void
+process_request(Request *r)
+{
+	if (request_parse(r))
+		store_submit(r);
+	else
+		request_finish(r);
 }
 
 /* A worker thread: take requests from the queue until told to stop. */

@@ -32,6 +32,7 @@ typedef struct Profile
 	int64_t		at_us;			/* used when the profile has no time of its own */
 	uint8_t    *data;			/* pprof bytes, gzip or raw */
 	size_t		len;
+	bool		validated;		/* fully checked (profile_check.h); spooled only then */
 } Profile;
 
 /* Where a request came from. */
@@ -124,6 +125,13 @@ extern void request_finish(Request *r);
 extern void request_upstream_enter(Request *r);
 extern void request_upstream_leave(Request *r);
 extern long request_upstream_count(void);
+
+/*
+ * Turn a request's body into profiles (ingest.c, push.c); true when they
+ * are to be stored, false when the request is answered already (a failure,
+ * or an empty upload).
+ */
+extern bool request_parse(Request *r);
 
 /* Start the worker threads that validate bodies; false on failure. */
 extern bool workers_start(int n);

@@ -341,6 +341,7 @@ loop_store(ScrapeLoop *l)
 	p->name = xstrdup(profile_name_of(l->kind));
 	p->labels_json = xstrdup(l->labels_json);
 	p->label_keys = facts.label_keys;
+	p->validated = facts.validated;
 	facts.label_keys = NULL;
 	p->at_us = l->started_us;
 	profile_facts_free(&facts);

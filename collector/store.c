@@ -19,6 +19,7 @@
 #include "db.h"
 #include "log.h"
 #include "metrics.h"
+#include "profile_check.h"
 #include "spool.h"
 #include "util.h"
 
@@ -37,6 +38,7 @@ static struct
 	Request    *head;
 	Request    *tail;
 	int			queued_profiles;
+	int			idle_writers;	/* waiting for work */
 	bool		stopping;
 	pthread_t  *threads;
 	int			n_threads;
@@ -88,7 +90,8 @@ store_submit(Request *r)
 	queue.queued_profiles += r->n_profiles;
 	/* the request is with the writers now: it no longer holds a batch open */
 	request_upstream_leave(r);
-	pthread_cond_signal(&queue.wake);
+	/* wake every writer: an idle one takes it, a lingering one may close its batch */
+	pthread_cond_broadcast(&queue.wake);
 	pthread_mutex_unlock(&queue.lock);
 }
 
@@ -130,18 +133,24 @@ take_batch(Request ***batch, int *cap)
 	{
 		double		close_at;
 
+		queue.idle_writers++;
 		while (queue.head == NULL && !queue.stopping)
 			pthread_cond_wait(&queue.wake, &queue.lock);
+		queue.idle_writers--;
 		if (queue.head == NULL)
 		{
 			pthread_mutex_unlock(&queue.lock);
 			return 0;
 		}
-		/* hold the batch open while more is on its way, up to the delay */
+		/*
+		 * Hold the batch open while more is on its way, up to the delay, but
+		 * only when no other writer is idle: an idle one would store that
+		 * request at once, on another connection (another core).
+		 */
 		close_at = (queue.head->body_done > 0 ? queue.head->body_done : mono_now()) +
 			(double) cfg->batch_max_delay_ms / 1000.0;
 		while (!queue.stopping && queue.head && queue.queued_profiles < cfg->batch_max_profiles &&
-			   request_upstream_count() > 0 && mono_now() < close_at)
+			   queue.idle_writers == 0 && request_upstream_count() > 0 && mono_now() < close_at)
 		{
 			struct timespec ts = deadline_in_ms(2);
 
@@ -172,12 +181,56 @@ take_batch(Request ***batch, int *cap)
 	return n;
 }
 
+/*
+ * Validate fully every profile that had only the quick check: only what
+ * pprof_ingest() will accept may wait in the spool.  Fails the request
+ * (422) when one is invalid.
+ */
+static bool
+validate_for_spool(Request *r)
+{
+	ProfileCheckOptions opts = profile_check_defaults();
+
+	opts.full = true;
+	for (int i = 0; i < r->n_profiles; i++)
+	{
+		Profile    *p = &r->profiles[i];
+		ProfileFacts facts;
+		char		why[600];
+
+		if (p->validated)
+			continue;
+		if (!profile_check(p->data, p->len, &opts, &facts, why, sizeof(why)))
+		{
+			request_fail(r, FAIL_INVALID_PROFILE, facts.too_large ? REJ_TOO_LARGE : REJ_INVALID_PROFILE,
+						 "failed to parse pprof: %s", why);
+			return false;
+		}
+		profile_facts_free(&facts);
+		p->validated = true;
+	}
+	return true;
+}
+
 /* Spool the requests of a batch and answer each from the outcome. */
 static void
 spool_batch(Request **batch, int n)
 {
-	SpoolResult *results = xcalloc((size_t) n, sizeof(SpoolResult));
+	SpoolResult *results;
+	int			kept = 0;
 
+	/* refuse what would never replay, and spool the rest */
+	for (int i = 0; i < n; i++)
+	{
+		if (validate_for_spool(batch[i]))
+			batch[kept++] = batch[i];
+		else
+			finish(batch[i]);
+	}
+	n = kept;
+	if (n == 0)
+		return;
+	results = xcalloc((size_t) n, sizeof(SpoolResult));
 	spool_write(batch, n, results);
 	for (int i = 0; i < n; i++)
 	{

@@ -3,10 +3,13 @@
  *	  The writers: db_connections threads, each with its own connection,
  *	  take validated requests off one queue and store them in batches.
  *
- * A batch is closed when it holds batch_max_profiles profiles, when its
- * oldest request has waited batch_max_delay, or as soon as no other request
- * is on its way (being received or validated), so batching never delays an
- * acknowledgement by more than batch_max_delay and costs nothing when the
+ * A writer takes every request queued when it gets to the queue, so under
+ * load, requests that arrived while all writers were busy share one
+ * transaction (one commit).  It holds a batch open for more only while no
+ * other writer is idle and more requests are on their way (being received
+ * or validated), up to batch_max_profiles and for at most batch_max_delay
+ * after the oldest request's last byte: batching never delays an
+ * acknowledgement by more than batch_max_delay, and costs nothing when the
  * collector is idle.  When PostgreSQL cannot be reached, the batch goes to
  * the spool instead, and its requests are acknowledged from there.
  */
