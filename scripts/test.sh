@@ -20,6 +20,10 @@
 #   flamegraph merge, focus/ignore/hide and top against pprof; flame-graph
 #              structure on every corpus file (test/flamegraph.sh)
 #   fuzz       the plain C cores under ASan/UBSan with mutated inputs
+#   collector  pg_pprof_collector with real clients: the Pyroscope Node SDK,
+#              a scraped Go service, Connect pushes, fixtures, hostile clients,
+#              PostgreSQL stopped under load, SIGKILL during replay, tenants
+#              and row-level security, least privilege (test/collector.sh)
 #   demo       the README's first command (scripts/demo.sh) and the SVG files
 #              it writes (test/demo.sh)
 #   grafana    the dashboard's queries, run as Grafana would (examples/grafana/check.sh)
@@ -98,6 +102,7 @@ run_suite export bash test/export.sh
 run_suite svg bash test/svg.sh
 [ -f test/hostile.sh ] && run_suite hostile bash test/hostile.sh
 [ -f test/fuzz/run.sh ] && run_suite fuzz bash test/fuzz/run.sh
+run_suite collector bash test/collector.sh
 run_suite demo bash test/demo.sh
 run_suite grafana bash examples/grafana/check.sh
 run_suite browser bash test/browser/run.sh
