@@ -183,8 +183,6 @@ send_answer(struct MHD_Connection *conn, int status, const char *type, const voi
 	if (status == 401)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
 								"Basic realm=\"pg_pprof_collector\"");
-	if (status == 405)
-		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "POST");
 	ret = MHD_queue_response(conn, (unsigned int) status, resp);
 	MHD_destroy_response(resp);
 	return ret;

@@ -125,7 +125,7 @@ reload_targets(const Config *cfg)
 		free(error);
 		return;
 	}
-	log_line(LOG_INFO, "reload", "config=%s targets=%d", lq(cfg->config_path), n);
+	/* the scrape thread logs the reload once it applies it */
 	scrape_reload(targets, n);
 }
 
@@ -166,6 +166,7 @@ main(int argc, char **argv)
 	long		nofile;
 	char	   *dsn_shown;
 	bool		drained;
+	const char *stop_signal = "";
 
 	config_defaults(&cfg);
 	rc = config_apply_args(&cfg, argc, argv, &check_only, &error);
@@ -235,9 +236,7 @@ main(int argc, char **argv)
 			reload_targets(&cfg);
 		else if (sig == SIGTERM || sig == SIGINT)
 		{
-			log_line(LOG_INFO, "stopping", "signal=%s inflight=%lld spool_entries=%ld",
-					 sig == SIGTERM ? "SIGTERM" : "SIGINT",
-					 (long long) metrics_gauge_get(GAUGE_INFLIGHT), spool_count());
+			stop_signal = sig == SIGTERM ? "SIGTERM" : "SIGINT";
 			break;
 		}
 		httpd_sweep();
@@ -250,8 +249,8 @@ main(int argc, char **argv)
 	if (!drained)
 	{
 		/* requests still wait on PostgreSQL; their clients get no answer and keep their data */
-		log_line(LOG_ERROR, "stop", "drained=false pending=%lld shutdown_timeout_ms=%llu",
-				 (long long) (metrics_gauge_get(GAUGE_INFLIGHT) + store_pending()),
+		log_line(LOG_ERROR, "stop", "signal=%s drained=false pending=%lld shutdown_timeout_ms=%llu",
+				 stop_signal, (long long) (metrics_gauge_get(GAUGE_INFLIGHT) + store_pending()),
 				 (unsigned long long) cfg.shutdown_timeout_ms);
 		return 1;
 	}
@@ -260,6 +259,6 @@ main(int argc, char **argv)
 	replay_stop();
 	httpd_stop();
 	curl_global_cleanup();
-	log_line(LOG_INFO, "stop", "drained=true spool_entries=%ld", spool_count());
+	log_line(LOG_INFO, "stop", "signal=%s drained=true spool_entries=%ld", stop_signal, spool_count());
 	return 0;
 }

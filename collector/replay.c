@@ -209,8 +209,9 @@ replay_main(void *arg)
 					 (unsigned long long) spool_bytes());
 			replaying = true;
 		}
+		/* PostgreSQL went away, or the table needs fixing: try again later */
 		if (!replay_chunk(&conn, &replayed))
-			sleep_ms(200);
+			sleep_ms((long) collector_config->reconnect_interval_ms);
 	}
 	if (conn)
 		PQfinish(conn);

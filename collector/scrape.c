@@ -385,9 +385,12 @@ loop_done(ScrapeLoop *l, CURLcode code)
 	buf_free(&l->body);
 }
 
-/* Build the loops of a target list, keeping the state of unchanged ones. */
+/*
+ * Build the loops of a target list, keeping the state of unchanged ones;
+ * a reload (not the first list) logs one line.
+ */
 static void
-apply_targets(ScrapeTarget *targets, int n)
+apply_targets(ScrapeTarget *targets, int n, bool reload)
 {
 	ScrapeLoop **fresh = NULL;
 	int			n_fresh = 0;
@@ -424,13 +427,16 @@ apply_targets(ScrapeTarget *targets, int n)
 	sc.n_loops = n_fresh;
 	pthread_mutex_unlock(&sc.lock);
 	config_free_targets(targets, n);
-	log_line(LOG_INFO, "scrape_targets", "loops=%d unchanged=%d", n_fresh, kept);
+	if (reload)
+		log_line(LOG_INFO, "reload", "targets=%d loops=%d unchanged=%d", n, n_fresh, kept);
 }
 
 /* The scrape thread. */
 static void *
 scrape_main(void *arg)
 {
+	bool		first = true;
+
 	(void) arg;
 	while (!atomic_load(&sc.stopping))
 	{
@@ -450,7 +456,8 @@ scrape_main(void *arg)
 			sc.n_pending = 0;
 			sc.has_pending = false;
 			pthread_mutex_unlock(&sc.lock);
-			apply_targets(targets, n);
+			apply_targets(targets, n, !first);
+			first = false;
 		}
 		else
 			pthread_mutex_unlock(&sc.lock);

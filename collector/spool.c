@@ -461,10 +461,18 @@ spool_read(const char *name, SpoolEntry *entry, char **error)
 	}
 	entry->bytes = (uint64_t) st.st_size;
 	data = xmalloc((size_t) st.st_size + 1);
-	if (read(fd, data, (size_t) st.st_size) != st.st_size)
+	for (off_t got = 0; got < st.st_size;)
 	{
-		*error = xprintf("short read of %s", path);
-		goto out;
+		ssize_t		n = read(fd, data + got, (size_t) (st.st_size - got));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+		{
+			*error = xprintf("short read of %s", path);
+			goto out;
+		}
+		got += n;
 	}
 	if (st.st_size < 16 || memcmp(data, SPOOL_MAGIC, 8) != 0)
 	{
