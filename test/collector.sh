@@ -48,7 +48,8 @@ if [ "${PP_CLUSTER_READY:-}" != 1 ]; then
 	pp_start_cluster || failed_early "could not start the cluster"
 fi
 make -s -C "$PP_ROOT" collector PG_CONFIG=/usr/bin/pg_config >/dev/null || failed_early "make collector failed"
-CT_BIN=$PP_ROOT/build/collector/pg_pprof_collector
+# CT_BIN may name another build (say, one with sanitizers) of the same sources
+CT_BIN=${CT_BIN:-$PP_ROOT/build/collector/pg_pprof_collector}
 pp_go_build "$PP_ROOT/test/bin/colltool" ./test/collector/colltool || failed_early "cannot build colltool"
 pp_go_build "$PP_ROOT/test/bin/goapp" ./test/collector/goapp || failed_early "cannot build the Go app"
 TOOL=$PP_ROOT/test/bin/colltool
