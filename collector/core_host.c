@@ -7,11 +7,13 @@
  */
 #include "core_host.h"
 
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
 #define HOST_BLOCK_MAGIC 0x636f6c6c626c6b31ULL	/* "collblk1" */
 
@@ -218,6 +220,32 @@ free_all(void)
 		free(b);
 	}
 	host.live_bytes = 0;
+}
+
+static uint8_t hash_key[16];
+static pthread_once_t hash_key_once = PTHREAD_ONCE_INIT;
+
+/* Draw the process's hash key. */
+static void
+draw_hash_key(void)
+{
+	size_t		got = 0;
+
+	while (got < sizeof(hash_key))
+	{
+		ssize_t		n = getrandom(hash_key + got, sizeof(hash_key) - got, 0);
+
+		if (n > 0)
+			got += (size_t) n;
+	}
+}
+
+/* The key of the cores' keyed hashes: random, so that no input can make names collide. */
+const uint8_t *
+pp_hash_key(void)
+{
+	pthread_once(&hash_key_once, draw_hash_key);
+	return hash_key;
 }
 
 /* Run fn(arg) with a handler and a cap; everything it allocated is freed after. */

@@ -30,4 +30,10 @@ typedef struct CoreFailure
  */
 extern bool core_run(void (*fn) (void *arg), void *arg, size_t memory_cap, CoreFailure *failure);
 
+/*
+ * The 16-byte key of the cores' keyed hashes, random per process (the
+ * cores of later versions ask their host for it; these do not yet).
+ */
+extern const uint8_t *pp_hash_key(void);
+
 #endif							/* COLLECTOR_CORE_HOST_H */
