@@ -38,7 +38,12 @@ source "$here/collector/lib.sh"
 cd "$PP_ROOT"
 t_start=$SECONDS
 
-failed_early() { echo "FAIL $*"; echo "collector: $CT_PASSED passed, $((CT_FAILED + 1)) failed"; exit 1; }
+failed_early() {
+	echo "FAIL $*"; echo "collector: $CT_PASSED passed, $((CT_FAILED + 1)) failed"
+	# leave the cluster running for the suites after this one
+	[ "$(type -t ct_pg_start)" = function ] && ct_pg_start >/dev/null 2>&1
+	exit 1
+}
 step() { pp_say "collector: $* ($((SECONDS - t_start))s)"; }
 
 # ------------------------------------------------------------------ set-up
@@ -414,10 +419,10 @@ if [ "$node_ready" = 1 ]; then
 	node_pid=$!; CT_PIDS+=("$node_pid")
 	sleep 7
 	down_at=$(date -u +%Y-%m-%dT%H:%M:%S.%N)
-	pp_stop_cluster
+	ct_pg_stop
 	sleep 12
 	up_at=$(date -u +%Y-%m-%dT%H:%M:%S.%N)
-	pp_start_cluster >/dev/null 2>&1 || failed_early "could not start the cluster again"
+	ct_pg_start || failed_early "could not start the cluster again"
 	wait "$node_pid"
 	node_rc=$?
 	ct_wait_spool_empty "$PD" 30
@@ -453,7 +458,7 @@ M=60 acked=0 expected=0
 declare -A file_rows
 for f in cpu_1.pb.gz cpu_2.pb.gz cpu_3.pb.gz; do file_rows[$f]=$(rows_of "$f"); done
 for i in $(seq $M); do f=cpu_$(( (i - 1) % 3 + 1 )).pb.gz; expected=$((expected + file_rows[$f])); done
-pp_stop_cluster
+ct_pg_stop
 for i in $(seq $M); do
 	f=cpu_$(( (i - 1) % 3 + 1 )).pb.gz
 	[ "$(ct_status --data-binary @"$EX/$f" "http://127.0.0.1:$PK/ingest?name=replay-app{n=$(printf %03d "$i")}&format=pprof")" = 200 ] &&
@@ -464,7 +469,7 @@ check "they sit in the spool, fsync'd entries" "$([ "$(ls "$SPOOL_K"/*.spool 2>/
 for i in $(seq 30); do [ "$(ct_status "http://127.0.0.1:$PK/ready")" = 503 ] && break; sleep 0.2; done
 check "GET /ready answers 503 while PostgreSQL is down" "$([ "$(ct_status "http://127.0.0.1:$PK/ready")" = 503 ] && echo 1 || echo 0)"
 mkdir -p "$CT_WORK/spool-copy" && cp "$SPOOL_K"/*.spool "$CT_WORK/spool-copy/"
-pp_start_cluster >/dev/null 2>&1 || failed_early "could not start the cluster again"
+ct_pg_start || failed_early "could not start the cluster again"
 for i in $(seq 200); do
 	n=$(ls "$SPOOL_K"/*.spool 2>/dev/null | wc -l)
 	[ "$n" -lt $((M - 10)) ] && break
@@ -498,10 +503,10 @@ ct_stop k; rc=$CT_RC
 ct_write_conf "$CT_WORK/k.conf" "$PK" coll_replay "$CT_WORK/spool-cap" "spool_max_bytes = 30kB"
 ct_start k "$CT_WORK/k.conf"
 ct_wait_up "$PK" || failed_early "collector K did not restart"
-pp_stop_cluster
+ct_pg_stop
 codes=""
 for i in 1 2 3 4; do codes+="$(ct_status --data-binary @"$EX/cpu_1.pb.gz" "http://127.0.0.1:$PK/ingest?name=cap-app&format=pprof") "; done
-pp_start_cluster >/dev/null 2>&1 || failed_early "could not start the cluster again"
+ct_pg_start || failed_early "could not start the cluster again"
 check "spool cap: entries past spool_max_bytes get 503 while PostgreSQL is down" "$([ "$codes" = "200 200 503 503 " ] && echo 1 || echo 0)" "$codes"
 ct_wait_spool_empty "$PK" 30
 ct_stop k; rc=$CT_RC

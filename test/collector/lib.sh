@@ -147,3 +147,23 @@ ct_cleanup() {
 	done
 	wait 2>/dev/null
 }
+
+# Stop the private cluster (the collectors then spool).
+ct_pg_stop() { pp_stop_cluster; }
+
+# Start the private cluster again, on the same port number and socket.  The
+# TCP port is free while the cluster is down, and another cluster (say, a
+# CI run in a chroot that shares this machine's network) may take it
+# meanwhile; then the cluster comes back on its Unix socket only, which is
+# all that the collectors and the later suites use.
+ct_pg_start() {
+	local bin opts
+	bin=$(pp_pgbin)
+	pp_cluster_running && return 0
+	opts="-p $PP_PORT -k $PP_PGDIR/run -c max_worker_processes=8"
+	pp_as_postgres "$bin/pg_ctl" -D "$PP_PGDIR/data" -l "$PP_PGDIR/server.log" -w -s \
+		-o "$opts -c listen_addresses=localhost" start 2>/dev/null && return 0
+	pp_say "collector: localhost:$PP_PORT was taken while the cluster was down; it listens on its socket only"
+	pp_as_postgres "$bin/pg_ctl" -D "$PP_PGDIR/data" -l "$PP_PGDIR/server.log" -w -s \
+		-o "$opts -c listen_addresses=''" start
+}
