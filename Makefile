@@ -80,3 +80,5 @@ build/%/libppcore.a: $(VARIANT_SRCS) $(HEADERS_ALL)
 # What a harness links with, besides build/VARIANT/libppcore.a and pp_standalone.o.
 print-core-libs:
 	@echo $(CORE_LIBS)
+
+include collector/collector.mk

@@ -6,54 +6,72 @@
 # (data and socket under /var/tmp, see scripts/lib.sh; run as the postgres
 # user on its own port), loads the example profiles from examples/ into a
 # table, prints what the extension shows and writes two SVG flame graphs into
-# demo-output/.  Running it again recreates the table and the files.
+# demo-output/.  It then starts pg_pprof_collector on that table (stopping
+# one a previous run started) and prints how to point a Pyroscope SDK or
+# Grafana Alloy at it.  Running it again recreates the table and the files.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$PP_ROOT"
 
 pp_install_deps
 pp_build
+# the collector alone (pp_build makes it too, unless PP_SKIP_BUILD=1)
+make -s -C "$PP_ROOT" collector PG_CONFIG=/usr/bin/pg_config >/dev/null
 pp_start_cluster
+# a collector started by a previous run writes into the table recreated below
+pp_collector_stop
 
 pp_psql -q <<'SQL'
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS pg_pprof;
 ALTER EXTENSION pg_pprof UPDATE;
 DROP TABLE IF EXISTS profiles;
+-- the layout pprof_ingest() and pg_pprof_collector write (README, "Ingest into a table")
 CREATE TABLE profiles (
-	id          bigserial PRIMARY KEY,
-	service     text NOT NULL,
-	host        text NOT NULL,
-	version     text NOT NULL,
 	time        timestamptz NOT NULL,
-	sample_type text NOT NULL,
-	unit        text NOT NULL,
-	labels      jsonb NOT NULL DEFAULT '{}',
-	profile     profile NOT NULL
+	service     text        NOT NULL,
+	name        text        NOT NULL,
+	sample_type text        NOT NULL,
+	unit        text        NOT NULL,
+	labels      jsonb       NOT NULL DEFAULT '{}',
+	profile     profile     NOT NULL
 );
-CREATE INDEX profiles_service_time ON profiles (service, sample_type, time);
+CREATE INDEX ON profiles (service, name, sample_type, time);
+CREATE INDEX ON profiles USING brin (time);
+CREATE INDEX ON profiles USING gin (labels jsonb_path_ops);
+-- the collector's role, with exactly the README's GRANTs
+DO $$BEGIN
+	IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'collector') THEN CREATE ROLE collector LOGIN; END IF;
+END$$;
+GRANT INSERT ON profiles TO collector;
+GRANT INSERT, SELECT (request_id) ON pprof_ingest_requests TO collector;
 SQL
 
-# Load each example file: one row per sample type and endpoint label.  The
-# bytes travel from the client (psql reads the file), as an application's
-# INSERT with a bytea parameter would send them.
+# Load each example file through pprof_ingest: one row per sample type and
+# endpoint label, with Pyroscope's profile name.  The bytes travel from the
+# client (psql reads the file), as an application's call with a bytea
+# parameter would send them.
 for f in examples/*.pb.gz; do
-	PP_FILE=$f pp_psql -q <<'SQL'
+	case $(basename "$f") in
+		cpu_*) name=process_cpu ;;
+		heap*) name=memory ;;
+		mutex*) name=mutex ;;
+		*) name="" ;;
+	esac
+	PP_FILE=$f PP_NAME=$name pp_psql -q <<'SQL'
 \set data `base64 -w0 "$PP_FILE"`
-INSERT INTO profiles (service, host, version, time, sample_type, unit, labels, profile)
-SELECT 'shop-api', 'demo-host', '1.0.0',
-       coalesce((profile_info(profile)->>'start_time')::timestamptz, now()),
-       sample_type, unit, labels, profile
-FROM pprof_split(decode(:'data', 'base64'), '{endpoint}');
+\set name `echo "$PP_NAME"`
+SELECT pprof_ingest('profiles', decode(:'data', 'base64'), 'shop-api', nullif(:'name', ''),
+                    '{"host": "demo-host", "version": "1.0.0"}', label_keys => '{endpoint}') \g /dev/null
 SQL
 done
 
 pp_psql <<'SQL'
 \echo
 \echo '== What was loaded: one row per file, sample type and endpoint'
-SELECT sample_type, unit, count(*) AS rows, sum(profile_total(profile)) AS total,
+SELECT name, sample_type, unit, count(*) AS rows, sum(profile_total(profile)) AS total,
        sum((profile_info(profile)->>'stored_bytes')::int) AS stored_bytes
-FROM profiles GROUP BY 1, 2 ORDER BY 1;
+FROM profiles GROUP BY 1, 2, 3 ORDER BY 1, 2;
 
 \echo '== CPU time per endpoint (from the pprof labels)'
 SELECT coalesce(labels->>'endpoint', '(none)') AS endpoint,
@@ -91,11 +109,34 @@ SELECT profile_diff_to_svg(
 	'/api/users CPU: first profile against the last');
 SQL
 
+# The collector: Pyroscope's clients push to it, and it scrapes Go services.
+pp_collector_start
+ready=$(curl -s --max-time 5 "$PP_COLLECTOR_URL/ready" | tr -d '\n')
+
 cat <<MSG
 
 Flame graphs written (open them in a browser):
   $out/cpu-flamegraph.svg
   $out/cpu-diff.svg
+
+pg_pprof_collector runs at $PP_COLLECTOR_URL ($ready), writing into the
+profiles table as role collector. Point a Pyroscope SDK at it:
+  Go       pyroscope.Start(pyroscope.Config{ApplicationName: "checkout", ServerAddress: "$PP_COLLECTOR_URL"})
+  Node.js  Pyroscope.init({ appName: 'checkout', serverAddress: '$PP_COLLECTOR_URL' })
+  Python   pyroscope.configure(application_name="checkout", server_address="$PP_COLLECTOR_URL")
+  others   set the SDK's server address, e.g. PYROSCOPE_SERVER_ADDRESS=$PP_COLLECTOR_URL
+or Grafana Alloy:
+  pyroscope.write "pg_pprof" { endpoint { url = "$PP_COLLECTOR_URL" } }
+  pyroscope.scrape "go" {
+    targets    = [{"__address__" = "localhost:6060", "service_name" = "checkout"}]
+    forward_to = [pyroscope.write.pg_pprof.receiver]
+  }
+or let it scrape Go services itself: add a [scrape] section to
+  $PP_COLLECTOR_DIR/collector.conf and reload: kill -HUP \$(cat $PP_COLLECTOR_DIR/collector.pid)
+Try it:
+  curl --data-binary @examples/cpu_1.pb.gz '$PP_COLLECTOR_URL/ingest?name=my-app&format=pprof'
+Its log is $PP_COLLECTOR_DIR/collector.log. Stop it with:
+  kill \$(cat $PP_COLLECTOR_DIR/collector.pid)
 
 The private cluster keeps running. Connect with:
   psql -h $PP_PGDIR/run -p $PP_PORT -U postgres $PP_DB

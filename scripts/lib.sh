@@ -9,6 +9,8 @@
 #   pp_stage_inputs   copy examples/ and ../shared/corpus where the server can read them
 #   pp_tmpdir         a new temporary folder that the server can read
 #   pp_node_setup     put the project's pinned Node.js and npm first on PATH
+#   pp_collector_start, pp_collector_stop
+#                     the demo's pg_pprof_collector on the private cluster
 #
 # Where things live.  A clone may sit in a folder the `postgres` user cannot
 # enter (/root is mode 700 on Debian), so everything the server touches lives
@@ -20,6 +22,7 @@
 #   $PP_STATE/pg/server.log
 #   $PP_STATE/input        examples and corpus files staged for pg_read_binary_file
 #   $PP_STATE/tmp          temporary folders of the tests (pp_tmpdir)
+#   $PP_STATE/collector    the demo collector's config, log, pid, port and spool
 #
 # The cluster never touches a system cluster: it runs as the Debian
 # `postgres` user and listens on its own socket and on localhost:$PP_PORT
@@ -54,6 +57,7 @@ export GOCACHE=${GOCACHE:-$PP_ROOT/.cache/go-build}
 
 PP_PACKAGES=(build-essential pkg-config ca-certificates curl postgresql-15 postgresql-server-dev-15
 	libprotobuf-c-dev protobuf-c-compiler libzstd-dev zlib1g-dev
+	libpq-dev libmicrohttpd-dev libcurl4-openssl-dev libjansson-dev
 	golang-go golang-github-google-pprof-dev libxml2-utils chromium chromium-driver
 	postgresql-15-cron postgresql-15-partman)
 
@@ -281,4 +285,67 @@ pp_go_build() {
 	mkdir -p "$(dirname "$out")" "$GOCACHE"
 	(cd "$PP_ROOT" && GO111MODULE=off GOPATH=/usr/share/gocode:$PP_ROOT/.cache/gopath \
 		go build -o "$out" "$pkg")
+}
+
+# The demo's collector (scripts/demo.sh): everything under $PP_STATE/collector.
+PP_COLLECTOR_DIR=$PP_STATE/collector
+PP_COLLECTOR_BIN=$PP_ROOT/build/collector/pg_pprof_collector
+
+# Stop the collector pp_collector_start started, if it still runs (by its pid).
+pp_collector_stop() {
+	local pidf=$PP_COLLECTOR_DIR/collector.pid pid i
+	[ -f "$pidf" ] || return 0
+	pid=$(cat "$pidf")
+	# only that pid, and only while it is still the collector of this config
+	if [ -n "$pid" ] && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null |
+		grep -qF -- "--config $PP_COLLECTOR_DIR/collector.conf"; then
+		kill -TERM "$pid" 2>/dev/null
+		for i in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+	fi
+	rm -f "$pidf"
+}
+
+# Start the collector on the private cluster's `profiles` table, as role
+# `collector`, on localhost:4040 (or the next free port, kept for later
+# runs); stops one started before.  Sets PP_COLLECTOR_URL.
+pp_collector_start() {
+	local dir=$PP_COLLECTOR_DIR port p i
+	pp_collector_stop
+	mkdir -p "$dir"
+	port=$(cat "$dir/port" 2>/dev/null || echo 4040)
+	if pp_port_busy "$port"; then
+		for p in $(seq 4040 4140); do
+			if ! pp_port_busy "$p"; then port=$p; break; fi
+		done
+	fi
+	cat >"$dir/collector.conf" <<CONF
+# pg_pprof_collector for scripts/demo.sh (see the README, "Config file")
+listen = 127.0.0.1:$port
+dsn = host=$PP_PGDIR/run port=$PP_PORT dbname=$PP_DB user=collector
+table = profiles
+spool_dir = $dir/spool
+
+# To scrape a Go service, uncomment this and reload: kill -HUP \$(cat $dir/collector.pid)
+# [scrape]
+# url = http://127.0.0.1:6060
+# service = my-go-service
+# interval = 15s
+CONF
+	# detached, so that it outlives the demo and holds none of its output
+	setsid "$PP_COLLECTOR_BIN" --config "$dir/collector.conf" </dev/null >>"$dir/collector.log" 2>&1 &
+	echo $! >"$dir/collector.pid"
+	echo "$port" >"$dir/port"
+	PP_COLLECTOR_URL=http://127.0.0.1:$port
+	for i in $(seq 100); do
+		if curl -s -o /dev/null --max-time 1 "$PP_COLLECTOR_URL/ready"; then
+			# the collector's own pid, from its start line (setsid may have forked)
+			grep -o 'event=start version=[^ ]* pid=[0-9]*' "$dir/collector.log" | tail -1 |
+				sed 's/.*pid=//' >"$dir/collector.pid"
+			return 0
+		fi
+		sleep 0.1
+	done
+	pp_say "the collector did not start; the end of $dir/collector.log says:"
+	tail -3 "$dir/collector.log" >&2
+	return 1
 }

@@ -27,6 +27,10 @@
 #              the extension in a server of its own (test/asan_server.sh)
 #   fuzz       the plain C cores under ASan/UBSan with mutated inputs
 #   libfuzzer  the five libFuzzer targets, 15 s each (test/fuzz/libfuzzer.sh)
+#   collector  pg_pprof_collector with real clients: the Pyroscope Node SDK,
+#              a scraped Go service, Connect pushes, fixtures, hostile clients,
+#              PostgreSQL stopped under load, SIGKILL during replay, tenants
+#              and row-level security, least privilege (test/collector.sh)
 #   demo       the README's first command (scripts/demo.sh) and the SVG files
 #              it writes (test/demo.sh)
 #   grafana    the dashboard's queries, run as Grafana would (examples/grafana/check.sh)
@@ -109,6 +113,7 @@ run_suite compact bash test/compact.sh
 run_suite asan-server bash test/asan_server.sh
 [ -f test/fuzz/run.sh ] && run_suite fuzz bash test/fuzz/run.sh
 run_suite libfuzzer bash test/fuzz/libfuzzer.sh --seconds 15
+run_suite collector bash test/collector.sh
 run_suite demo bash test/demo.sh
 run_suite grafana bash examples/grafana/check.sh
 run_suite browser bash test/browser/run.sh

@@ -4,7 +4,8 @@
 # Reads every rawSql of examples/grafana/pg_pprof.json, expands Grafana's macros
 # and variables the way the PostgreSQL data source does, and runs each query on
 # the profiles table loaded by scripts/demo.sh.  The time range is the newest CPU
-# profile; the baseline offset points at the oldest one.  Flame graph rows are
+# profile; the baseline offset points at the oldest one; $name is that
+# profile's name (process_cpu).  Flame graph rows are
 # checked against what the Flame Graph panel needs: one level-0 row labelled
 # total, first, and no level jumping by more than 1.
 set -euo pipefail
@@ -16,9 +17,9 @@ pp_psql -q -v dash="$(cat examples/grafana/pg_pprof.json)" <<'SQL'
 CREATE TEMP TABLE grafana_env AS
 SELECT to_char((t3 - interval '1 millisecond') AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS t_from,
        to_char(t3 AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS t_to,
-       (t3 - t1)::text AS baseline_offset, service, 'cpu'::text AS sample_type
-FROM (SELECT service, min(time) AS t1, max(time) AS t3 FROM profiles
-      WHERE sample_type = 'cpu' GROUP BY service ORDER BY service LIMIT 1) s;
+       (t3 - t1)::text AS baseline_offset, service, name, 'cpu'::text AS sample_type
+FROM (SELECT service, name, min(time) AS t1, max(time) AS t3 FROM profiles
+      WHERE sample_type = 'cpu' GROUP BY service, name ORDER BY service, name LIMIT 1) s;
 CREATE FUNCTION pg_temp.grafana_assert(ok boolean, msg text) RETURNS boolean
 LANGUAGE plpgsql AS $$BEGIN IF ok IS NOT TRUE THEN RAISE EXCEPTION '%', msg; END IF; RETURN ok; END$$;
 \o /dev/null
@@ -30,7 +31,7 @@ SELECT p->>'title' AS title, p->>'type' AS panel, t->>'format' AS format, sql
 FROM jsonb_path_query(:'dash'::jsonb, '$.panels[*]') p,
      jsonb_path_query(p, '$.targets[*]') t, grafana_env e,
      LATERAL (SELECT
-       replace(replace(replace(replace(replace(replace(
+       replace(replace(replace(replace(replace(replace(replace(
        regexp_replace(regexp_replace(t->>'rawSql',
          '\$__timeGroupAlias\((\w+), *\$__interval\)', 'floor(extract(epoch from \1)/1)*1 AS "time"', 'g'),
          '\$__timeFilter\((\w+)\)', format('\1 BETWEEN %L AND %L', e.t_from, e.t_to), 'g'),
@@ -38,6 +39,7 @@ FROM jsonb_path_query(:'dash'::jsonb, '$.panels[*]') p,
          '$__timeTo()', quote_literal(e.t_to)),
          '$baseline_offset', e.baseline_offset),
          '$sample_type', e.sample_type),
+         '$name', e.name),
          '$service', e.service),
          '$__interval', '1s') AS sql) x;
 

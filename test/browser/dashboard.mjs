@@ -4,7 +4,8 @@
 // Grafana's macros and variables exactly as examples/grafana/check.sh does:
 // the time range is the newest CPU profile of the first service ([t3 - 1ms, t3]),
 // $baseline_offset is the distance to its oldest CPU profile (so the baseline
-// range lands on it), $sample_type is cpu.  Results are returned the way
+// range lands on it), $name is that profile's name and $sample_type is cpu.
+// Results are returned the way
 // Grafana's PostgreSQL data source types them: integer and floating columns
 // (int2/int4/int8/float/numeric) as numbers, everything else as strings.
 import fs from 'node:fs';
@@ -14,9 +15,9 @@ import pg from 'pg';
 const ENV_SQL = `
 SELECT to_char((t3 - interval '1 millisecond') AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS t_from,
        to_char(t3 AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS t_to,
-       (t3 - t1)::text AS baseline_offset, service, 'cpu'::text AS sample_type
-FROM (SELECT service, min(time) AS t1, max(time) AS t3 FROM profiles
-      WHERE sample_type = 'cpu' GROUP BY service ORDER BY service LIMIT 1) s`;
+       (t3 - t1)::text AS baseline_offset, service, name, 'cpu'::text AS sample_type
+FROM (SELECT service, name, min(time) AS t1, max(time) AS t3 FROM profiles
+      WHERE sample_type = 'cpu' GROUP BY service, name ORDER BY service, name LIMIT 1) s`;
 
 // PostgreSQL's quote_literal for the strings used here (check.sh uses %L / quote_literal).
 const lit = (s) => (s.includes('\\') ? 'E' : '') + "'" + s.replace(/\\/g, '\\\\').replace(/'/g, "''") + "'";
@@ -29,6 +30,7 @@ export function expandSql(raw, e) {
   sql = sql.split('$__timeTo()').join(lit(e.t_to));
   sql = sql.split('$baseline_offset').join(e.baseline_offset);
   sql = sql.split('$sample_type').join(e.sample_type);
+  sql = sql.split('$name').join(e.name);
   sql = sql.split('$service').join(e.service);
   sql = sql.split('$__interval').join('1s');
   const left = sql.match(/\$\w+/);

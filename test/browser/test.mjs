@@ -44,7 +44,7 @@ try {
   check('dashboard variables from the profiles table', false, e.message);
   process.exit(finish());
 }
-console.log(`dashboard variables: service=${env.service} sample_type=${env.sample_type} ` +
+console.log(`dashboard variables: service=${env.service} name=${env.name} sample_type=${env.sample_type} ` +
   `baseline_offset=${env.baseline_offset} time=[${env.t_from}, ${env.t_to}]`);
 for (const p of panels) {
   try {
@@ -67,7 +67,8 @@ const [F, D, T] = [flame[0], diff[0], top[0]];
 
 // Panel titles use the same variables; Grafana expands them too.
 const expandTitle = (t) => t.split('$baseline_offset').join(env.baseline_offset)
-  .split('$sample_type').join(env.sample_type).split('$service').join(env.service);
+  .split('$sample_type').join(env.sample_type).split('$name').join(env.name)
+  .split('$service').join(env.service);
 const nrows = (fr) => (fr.fields[0] ? fr.fields[0].values.length : 0);
 for (const p of [F, D]) {
   check(`${expandTitle(p.title)}: query returns rows typed as the data source types them`,
