@@ -91,7 +91,7 @@ EOF
 	kill -TERM "$COLLECTOR_PID"; wait "$COLLECTOR_PID" || true
 	COLLECTOR_PID=""
 	local committed; committed=$(committed_since "$t0")
-	echo "$(cat "$WORK/bench-$label.json") $hwm $committed"
+	echo "$(cat "$WORK/bench-$label.json") $hwm $committed" >"$WORK/result-$label"
 }
 
 # The SQL script of one ceiling session: pprof_ingest on the files in turn,
@@ -144,7 +144,9 @@ report() {
 	local key=$1 label=$2 secs=$3 files_var=$4
 	local -n files=$files_var
 	pp_say "collector, $label profiles, $CLIENTS clients, ${secs} s"
-	read -r json hwm committed < <(bench_collector_run "$key" "$secs" "${files[@]}")
+	# in this shell, so that the EXIT trap knows the collector's pid
+	bench_collector_run "$key" "$secs" "${files[@]}"
+	read -r json hwm committed <"$WORK/result-$key"
 	local acked bytes seconds p50 p99
 	acked=$(sed 's/.*"acked":\([0-9]*\).*/\1/' <<<"$json")
 	bytes=$(sed 's/.*"bytes":\([0-9]*\).*/\1/' <<<"$json")
