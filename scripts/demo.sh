@@ -109,6 +109,36 @@ SELECT profile_diff_to_svg(
 	'/api/users CPU: first profile against the last');
 SQL
 
+# Six hours of history before the examples: copies of their CPU rows every
+# 10 minutes, as a service profiled all along would have left.  Compaction
+# then packs every whole hour before the examples' own hour into one row per
+# series, as a scheduled profile_compact does once rows are an hour old; the
+# table now holds packed and raw rows, which the dashboard reads alike.
+pp_psql -q <<'SQL'
+SET client_min_messages = warning;
+INSERT INTO profiles (time, service, name, sample_type, unit, labels, profile)
+SELECT p.time - k * interval '10 minutes', service, name, sample_type, unit, labels, profile
+FROM profiles p, generate_series(1, 36) k WHERE name = 'process_cpu';
+SELECT now() - date_bin('1 hour', max(time), timestamptz '1970-01-01 00:00+00') AS older_than
+FROM profiles \gset
+CALL profile_compact('profiles', '{service,name,sample_type,unit,labels}', older_than => :'older_than') \g /dev/null
+SQL
+pp_psql <<'SQL'
+\echo '== Six hours of history, compacted: one packed row per hour and series, the last hour raw'
+SELECT date_bin('1 hour', time, timestamptz '1970-01-01 00:00+00') AS hour,
+       count(*) FILTER (WHERE profile_is_packed(profile)) AS packed_rows,
+       count(*) FILTER (WHERE NOT profile_is_packed(profile)) AS raw_rows,
+       sum((profile_info(profile)->>'points')::int) AS points,
+       sum(pg_column_size(profile)) AS stored_bytes
+FROM profiles WHERE name = 'process_cpu' AND sample_type = 'cpu' GROUP BY 1 ORDER BY 1;
+\echo '== A 25-minute window sliced out of the packed hours, exact: CPU seconds per endpoint'
+SELECT coalesce(labels->>'endpoint', '(none)') AS endpoint,
+       round(profile_total(profile_merge(profile_slice(profile, w.since, w.since + interval '25 minutes', time))) / 1e9, 2) AS cpu_seconds
+FROM profiles, (SELECT min(time) + interval '95 minutes' AS since FROM profiles) w
+WHERE sample_type = 'cpu' AND time >= w.since - interval '1 hour' AND time < w.since + interval '25 minutes'
+GROUP BY 1 ORDER BY 2 DESC;
+SQL
+
 # The collector: Pyroscope's clients push to it, and it scrapes Go services.
 pp_collector_start
 ready=$(curl -s --max-time 5 "$PP_COLLECTOR_URL/ready" | tr -d '\n')

@@ -2,9 +2,10 @@
 //
 // Reads every panel's rawSql from examples/grafana/pg_pprof.json and expands
 // Grafana's macros and variables exactly as examples/grafana/check.sh does:
-// the time range is the newest CPU profile of the first service ([t3 - 1ms, t3]),
-// $baseline_offset is the distance to its oldest CPU profile (so the baseline
-// range lands on it), $name is that profile's name and $sample_type is cpu.
+// the time range is the three hours up to the newest CPU profile of the first
+// service ([t3 - 3h, t3 + 1ms]: packed hours of the demo's compacted history,
+// then its raw hour), $baseline_offset is 3 hours (so the baseline range lies
+// in the packed hours), $name is that profile's name and $sample_type is cpu.
 // Results are returned the way
 // Grafana's PostgreSQL data source types them: integer and floating columns
 // (int2/int4/int8/float/numeric) as numbers, everything else as strings.
@@ -13,10 +14,12 @@ import pg from 'pg';
 
 // The same statement as check.sh's grafana_env table.
 const ENV_SQL = `
-SELECT to_char((t3 - interval '1 millisecond') AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS t_from,
-       to_char(t3 AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS t_to,
-       (t3 - t1)::text AS baseline_offset, service, name, 'cpu'::text AS sample_type
-FROM (SELECT service, name, min(time) AS t1, max(time) AS t3 FROM profiles
+SELECT to_char((t3 - interval '3 hours') AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS t_from,
+       to_char((t3 + interval '1 millisecond') AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS t_to,
+       floor(extract(epoch FROM t3 - interval '3 hours'))::bigint::text AS epoch_from,
+       floor(extract(epoch FROM t3 + interval '1 millisecond'))::bigint::text AS epoch_to,
+       '3 hours'::text AS baseline_offset, service, name, 'cpu'::text AS sample_type
+FROM (SELECT service, name, max(time) AS t3 FROM profiles
       WHERE sample_type = 'cpu' GROUP BY service, name ORDER BY service, name LIMIT 1) s`;
 
 // PostgreSQL's quote_literal for the strings used here (check.sh uses %L / quote_literal).
@@ -28,6 +31,8 @@ export function expandSql(raw, e) {
   sql = sql.replace(/\$__timeFilter\((\w+)\)/g, (_, col) => `${col} BETWEEN ${lit(e.t_from)} AND ${lit(e.t_to)}`);
   sql = sql.split('$__timeFrom()').join(lit(e.t_from));
   sql = sql.split('$__timeTo()').join(lit(e.t_to));
+  sql = sql.split('$__unixEpochFrom()').join(e.epoch_from);
+  sql = sql.split('$__unixEpochTo()').join(e.epoch_to);
   sql = sql.split('$baseline_offset').join(e.baseline_offset);
   sql = sql.split('$sample_type').join(e.sample_type);
   sql = sql.split('$name').join(e.name);

@@ -46,6 +46,20 @@ try {
 }
 console.log(`dashboard variables: service=${env.service} name=${env.name} sample_type=${env.sample_type} ` +
   `baseline_offset=${env.baseline_offset} time=[${env.t_from}, ${env.t_to}]`);
+// The demo's table holds packed rows (compacted history) and raw rows in the range.
+try {
+  const mix = await client.query(
+    `SELECT count(*) FILTER (WHERE profile_is_packed(profile))::int AS packed,
+            count(*) FILTER (WHERE NOT profile_is_packed(profile))::int AS raw
+     FROM profiles WHERE service = $1 AND name = $2 AND sample_type = $3
+       AND time >= $4::timestamptz - interval '1 hour' AND time < $5::timestamptz`,
+    [env.service, env.name, env.sample_type, env.t_from, env.t_to]);
+  const { packed, raw } = mix.rows[0];
+  check('the queries run over packed and raw rows of the series', packed > 0 && raw > 0,
+    `${packed} packed, ${raw} raw rows in the time range`);
+} catch (e) {
+  check('the queries run over packed and raw rows of the series', false, e.message);
+}
 for (const p of panels) {
   try {
     results.push({ ...p, frame: await frameQuery(client, p.sql) });
