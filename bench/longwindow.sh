@@ -17,6 +17,8 @@
 #    timed as pg_column_size of the result (the merge computed and encoded),
 #    and inside flamegraph(...) as count(*) of its rows (every row built).  Windows: the 7 days, 10 minutes inside one packed
 #    hour, and the last 25 hours (13 packed hours and 12 raw in lw_mixed).
+#    Also: the 168 packed rows merged against their own merges stored as plain
+#    values (same trees, no timelines): the merge skips the timeline.
 # 4. Compaction throughput (profiles/s) and the peak memory (VmHWM) of a
 #    fresh backend per measurement: the compaction and the 7-day flame graphs.
 # 5. Exactness, the bars' inputs: every window over lw_packed and lw_mixed
@@ -156,6 +158,12 @@ T_FLAME_RAW=$(best "$(flame_t lw_raw $TEN_FROM $TEN_TO)")
 T_FLAME_PACKED=$(best "$(flame_t lw_packed $TEN_FROM $TEN_TO)")
 D_FLAME_RAW=$(best "$(flame_t lw_raw $DAY_FROM $DAY_TO)")
 D_FLAME_MIXED=$(best "$(flame_t lw_mixed $DAY_FROM $DAY_TO)")
+# The merge skips the timeline: the packed rows against their own merges as
+# plain values (the same trees, no timelines), merged alike.
+pp_psql -qc "DROP TABLE IF EXISTS lw_plain" -c "CREATE TABLE lw_plain AS SELECT service, time, profile_merge(profile, NULL) AS profile FROM lw_packed" \
+	-c "VACUUM ANALYZE lw_plain"
+P_MERGE_PACKED=$(best "SELECT pg_column_size(profile_merge(profile)) FROM lw_packed")
+P_MERGE_PLAIN=$(best "SELECT pg_column_size(profile_merge(profile)) FROM lw_plain")
 HWM_RAW=$(pp_psql -Atq -c "$(flame_t lw_raw $WEEK_FROM $WEEK_TO)" -c "$hwm_sql" | tail -1)
 HWM_PACKED=$(pp_psql -Atq -c "$(flame_t lw_packed $WEEK_FROM $WEEK_TO)" -c "$hwm_sql" | tail -1)
 
@@ -224,6 +232,7 @@ printf '%-46s %14s %14s\n' "  as a fraction of the gzip pprof" "$(frac "$RAW_AVG
 printf '%-46s %14s %14s %10s\n' "table bytes per profile (heap+TOAST+index)" "$RAW_TABLE" "$PACKED_TABLE" "$(ratio "$RAW_TABLE" "$PACKED_TABLE")"
 printf '%-46s %14s %14s %10s\n' "7-day merge (ms)" "$W_MERGE_RAW" "$W_MERGE_PACKED" "$(ratio "$W_MERGE_RAW" "$W_MERGE_PACKED")"
 printf '%-46s %14s %14s %10s\n' "7-day merge + flame graph rows (ms)" "$W_FLAME_RAW" "$W_FLAME_PACKED" "$(ratio "$W_FLAME_RAW" "$W_FLAME_PACKED")"
+printf '%-46s %14s %14s %10s\n' "merge of the 168 hours: plain merges vs packed" "$P_MERGE_PLAIN" "$P_MERGE_PACKED" "$(ratio "$P_MERGE_PLAIN" "$P_MERGE_PACKED")"
 printf '%-46s %14s %14s %10s\n' "10-minute window inside a packed hour (ms)" "$T_FLAME_RAW" "$T_FLAME_PACKED" "$(ratio "$T_FLAME_RAW" "$T_FLAME_PACKED")"
 printf '%-46s %14s %14s %10s\n' "25-hour window, 13 h packed + 12 h raw (ms)" "$D_FLAME_RAW" "$D_FLAME_MIXED" "$(ratio "$D_FLAME_RAW" "$D_FLAME_MIXED")"
 printf '%-46s %14s %14s\n' "peak backend memory, 7-day flame graph (MB)" "$HWM_RAW" "$HWM_PACKED"

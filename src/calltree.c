@@ -457,21 +457,57 @@ compare_u64(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* Group children by parent (a counting sort), then sort each group by rank. */
+/*
+ * Group children by parent, each group in rank order.  Two stable counting
+ * sorts, by rank and then by parent, when the ranks span no more than a few
+ * times the nodes (always, for ranks over the symbols the tree uses);
+ * otherwise a grouping by parent and a sort of each group.
+ */
 void
 calltree_sorted_children(const CallTree *tree, const uint32_t *rank, CallTreeChildren *out)
 {
 	uint32_t	count = tree->count;
 	uint32_t   *fill = pp_alloc_array(count, sizeof(uint32_t));
+	uint64_t	ranks = 0;		/* one more than the largest rank */
 
 	out->child_start = pp_alloc0(pp_mul_size((size_t) count + 1, sizeof(uint32_t)));
 	out->children = pp_alloc_array(count, sizeof(uint64_t));
 	for (uint32_t n = 1; n < count; n++)
+	{
 		out->child_start[tree->nodes[n].parent + 1]++;
+		if (rank[tree->nodes[n].symbol] >= ranks)
+			ranks = (uint64_t) rank[tree->nodes[n].symbol] + 1;
+	}
 	pp_check_interrupts();
 	for (uint32_t p = 0; p < count; p++)
 		out->child_start[p + 1] += out->child_start[p];
 	memcpy(fill, out->child_start, sizeof(uint32_t) * count);
+	if (ranks <= (uint64_t) count * 4 + 1024)
+	{
+		uint32_t   *by_rank = pp_alloc0(pp_mul_size((size_t) ranks + 1, sizeof(uint32_t)));
+		uint32_t   *order = pp_alloc_array(count, sizeof(uint32_t));
+
+		for (uint32_t n = 1; n < count; n++)
+			by_rank[rank[tree->nodes[n].symbol] + 1]++;
+		for (uint64_t r = 0; r < ranks; r++)
+			by_rank[r + 1] += by_rank[r];
+		for (uint32_t n = 1; n < count; n++)
+			order[by_rank[rank[tree->nodes[n].symbol]]++] = n;
+		pp_check_interrupts();
+		/* distributing in rank order keeps each parent's group in rank order */
+		for (uint32_t i = 0; i + 1 < count; i++)
+		{
+			uint32_t	n = order[i];
+
+			out->children[fill[tree->nodes[n].parent]++] =
+				((uint64_t) rank[tree->nodes[n].symbol] << 32) | n;
+			PP_CHECK_INTERRUPTS_EVERY(i);
+		}
+		pp_free(by_rank);
+		pp_free(order);
+		pp_free(fill);
+		return;
+	}
 	for (uint32_t n = 1; n < count; n++)
 	{
 		const CallTreeNode *node = &tree->nodes[n];

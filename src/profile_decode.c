@@ -264,7 +264,13 @@ read_tree(ByteReader *body, ProfileView *view, CallTree *into, SymbolCache *cach
 			(*node_map)[0] = CALLTREE_ROOT;
 		}
 		fresh = into->count == 1;
-		calltree_reserve(into, n);
+		/*
+		 * A merge (the path with a cache) starts from its first input: room
+		 * for what later ones add (up to 3n, at most 256k nodes more), so
+		 * the tree and its edge hash need not grow again and again.
+		 */
+		calltree_reserve(into, fresh && cache && n < UINT32_MAX / 2
+						 ? n + (n < 87381 ? 3 * n : 262144) : n);
 		into->nodes[CALLTREE_ROOT].self = pp_add_int64(into->nodes[CALLTREE_ROOT].self,
 													   view->root_self);
 	}
