@@ -100,4 +100,20 @@ reader_remaining(const ByteReader *r)
 	return (size_t) (r->end - r->pos);
 }
 
+/* A stored value times a value scale, checked for overflow. */
+static inline int64_t
+reader_scaled(const ByteReader *r, int64_t stored, uint64_t scale)
+{
+	int64_t		v;
+
+	if (scale == 1)
+		return stored;
+	if (__builtin_mul_overflow(stored, (int64_t) scale, &v))
+		reader_fail(r, "scaled value overflows bigint");
+	return v;
+}
+
+/* Read a count of items that take a byte each at least: no more than the bytes left. */
+extern uint32_t reader_count(ByteReader *r, const char *what);
+
 #endif							/* BYTEBUF_H */

@@ -169,4 +169,18 @@ pp_magnitude(int64_t v)
 	return v < 0 ? (uint64_t) 0 - (uint64_t) v : (uint64_t) v;
 }
 
+/* Greatest common divisor of two magnitudes (gcd(0, b) = b). */
+static inline uint64_t
+pp_gcd(uint64_t a, uint64_t b)
+{
+	while (b != 0)
+	{
+		uint64_t	t = a % b;
+
+		a = b;
+		b = t;
+	}
+	return a;
+}
+
 #endif							/* PP_CORE_H */

@@ -34,4 +34,10 @@ extern void profile_meta_init(ProfileMeta *meta);
 extern void profile_meta_merge(ProfileMeta *into, const ProfileMeta *from, bool into_empty,
 							   const char *operation);
 
+/*
+ * Fold from's numbers into into's by the same rules (earliest start, latest
+ * end, summed durations and counts, largest period), strings untouched.
+ */
+extern void profile_meta_merge_numbers(ProfileMeta *into, const ProfileMeta *from);
+
 #endif							/* PROFILE_META_H */

@@ -37,6 +37,9 @@ extern bytea *bytea_from_bytes(const void *bytes, size_t len);
 /* Encode a tree as a `profile` varlena allocated in result_context. */
 extern bytea *profile_datum_from_tree(const CallTree *tree, MemoryContext result_context);
 
+/* The aggregate context of a state function of aggregate, or an error (0A000). */
+extern MemoryContext pg_pprof_aggregate_context(FunctionCallInfo fcinfo, const char *aggregate);
+
 /* Out-of-line values from this size up are fetched in slices by profile_detoast_merge. */
 #define PROFILE_SLICE_MIN_BYTES 16384
 

@@ -138,6 +138,18 @@ reader_varint_slow(ByteReader *r)
 	}
 }
 
+/* Read a count that cannot exceed the bytes left (see bytebuf.h). */
+uint32_t
+reader_count(ByteReader *r, const char *what)
+{
+	uint64_t	n = reader_varint(r);
+
+	if (n > reader_remaining(r) || n >= UINT32_MAX)
+		pp_error(r->error_kind, "%s: %s count %llu exceeds the data", r->what, what,
+				 (unsigned long long) n);
+	return (uint32_t) n;
+}
+
 /* Take len bytes, or fail if fewer remain. */
 const uint8_t *
 reader_bytes(ByteReader *r, size_t len)

@@ -270,13 +270,9 @@ calltree_reserve(CallTree *tree, uint32_t nodes)
 		calltree_rehash(tree, (size_t) want * 2 + 2);
 }
 
-/*
- * Add a child of parent for symbol, which parent must not have yet, without
- * the edge hash (rebuilt when a lookup next needs it): for building a tree
- * from a source whose nodes are known to be distinct, a stored value.
- */
-uint32_t
-calltree_append_child(CallTree *tree, uint32_t parent, uint32_t symbol)
+/* A new node for symbol, linked as parent's first child (not in the edge hash). */
+static uint32_t
+new_child(CallTree *tree, uint32_t parent, uint32_t symbol)
 {
 	CallTreeNode *node;
 	uint32_t	n;
@@ -288,7 +284,6 @@ calltree_append_child(CallTree *tree, uint32_t parent, uint32_t symbol)
 		tree->capacity *= 2;
 		tree->nodes = pp_realloc(tree->nodes, pp_mul_size(tree->capacity, sizeof(CallTreeNode)));
 	}
-	tree->slots_stale = true;
 	n = tree->count++;
 	node = &tree->nodes[n];
 	node->symbol = symbol;
@@ -303,6 +298,18 @@ calltree_append_child(CallTree *tree, uint32_t parent, uint32_t symbol)
 }
 
 /*
+ * Add a child of parent for symbol, which parent must not have yet, without
+ * the edge hash (rebuilt when a lookup next needs it): for building a tree
+ * from a source whose nodes are known to be distinct, a stored value.
+ */
+uint32_t
+calltree_append_child(CallTree *tree, uint32_t parent, uint32_t symbol)
+{
+	tree->slots_stale = true;
+	return new_child(tree, parent, symbol);
+}
+
+/*
  * Find the child of parent for symbol, creating it if needed.  Every node
  * is in the edge hash, but narrow nodes are searched through their sibling
  * list: a path of a merged profile then touches nodes that sit together
@@ -313,7 +320,6 @@ calltree_child(CallTree *tree, uint32_t parent, uint32_t symbol)
 {
 	uint32_t	i;
 	CallTreeSlot *slot;
-	CallTreeNode *node;
 	uint32_t	n;
 
 	if (tree->slots_stale)
@@ -336,24 +342,7 @@ calltree_child(CallTree *tree, uint32_t parent, uint32_t symbol)
 			return slot->node;
 		i = (i + 1) & tree->slot_mask;
 	}
-	if (tree->count >= MAX_TABLE_ENTRIES)
-		pp_error(PP_ERR_LIMIT, "call tree has too many nodes");
-	if (tree->count == tree->capacity)
-	{
-		tree->capacity *= 2;
-		tree->nodes = pp_realloc(tree->nodes,
-								 pp_mul_size(tree->capacity, sizeof(CallTreeNode)));
-	}
-	n = tree->count++;
-	node = &tree->nodes[n];
-	node->symbol = symbol;
-	node->parent = parent;
-	node->first_child = CALLTREE_NONE;
-	node->child_count = 0;
-	node->self = 0;
-	node->next_sibling = tree->nodes[parent].first_child;
-	tree->nodes[parent].first_child = n;
-	tree->nodes[parent].child_count++;
+	n = new_child(tree, parent, symbol);
 	slot->parent = parent;
 	slot->symbol = symbol;
 	slot->node = n;

@@ -29,31 +29,6 @@ read_meta_string(ByteReader *r)
 	return pp_strndup((const char *) p, (size_t) len);
 }
 
-/* A stored value times the profile's value scale, checked for overflow. */
-static inline int64_t
-scaled_value(const ByteReader *r, int64_t stored, uint64_t scale)
-{
-	int64_t		v;
-
-	if (scale == 1)
-		return stored;
-	if (__builtin_mul_overflow(stored, (int64_t) scale, &v))
-		reader_fail(r, "scaled value overflows bigint");
-	return v;
-}
-
-/* Read a count that must not exceed the bytes left (each item takes one). */
-static uint32_t
-read_count(ByteReader *r, const char *what)
-{
-	uint64_t	n = reader_varint(r);
-
-	if (n > reader_remaining(r) || n >= UINT32_MAX)
-		pp_error(PP_ERR_CORRUPT, "%s: %s count %llu exceeds the data",
-				 r->what, what, (unsigned long long) n);
-	return (uint32_t) n;
-}
-
 /*
  * Read count, lengths and bytes of a strictly increasing string list.
  * Without check_utf8 the caller must check each string it keeps.
@@ -61,7 +36,7 @@ read_count(ByteReader *r, const char *what)
 static uint32_t
 read_string_list(ByteReader *r, PPString **out, const char *what, bool check_utf8)
 {
-	uint32_t	n = read_count(r, what);
+	uint32_t	n = reader_count(r, what);
 	PPString   *list = pp_alloc_array(n ? n : 1, sizeof(PPString));
 
 	for (uint32_t i = 0; i < n; i++)
@@ -232,7 +207,7 @@ read_tree(ByteReader *body, ProfileView *view, CallTree *into, SymbolCache *cach
 	bool		fresh = false;	/* into is empty: every node is new, no lookups */
 
 	reader_sub(body, &r, "profile tree");
-	view->root_self = scaled_value(&r, reader_svarint(&r), view->value_scale);
+	view->root_self = reader_scaled(&r, reader_svarint(&r), view->value_scale);
 	n64 = reader_varint(&r);
 	if (n64 >= UINT32_MAX)
 		reader_fail(&r, "node count out of range");
@@ -281,7 +256,7 @@ read_tree(ByteReader *body, ProfileView *view, CallTree *into, SymbolCache *cach
 	{
 		uint64_t	step = reader_varint(&steps);
 		uint64_t	sym = reader_varint(&syms);
-		int64_t		self = scaled_value(&selfs, reader_svarint(&selfs), view->value_scale);
+		int64_t		self = reader_scaled(&selfs, reader_svarint(&selfs), view->value_scale);
 		uint32_t	depth;
 
 		if (step > prev_depth)

@@ -71,20 +71,6 @@ put_string(ByteBuf *out, const char *s)
 	bytebuf_append(out, s, len);
 }
 
-/* Greatest common divisor of two magnitudes. */
-static uint64_t
-gcd_u64(uint64_t a, uint64_t b)
-{
-	while (b != 0)
-	{
-		uint64_t	t = a % b;
-
-		a = b;
-		b = t;
-	}
-	return a;
-}
-
 /*
  * The largest value that divides every self value (1 if none is non-zero).
  * CPU profiles count in multiples of the period, so dividing by it makes
@@ -100,7 +86,7 @@ value_scale(const CallTree *tree)
 		int64_t		v = tree->nodes[n].self;
 
 		if (v != 0)
-			g = gcd_u64(g, pp_magnitude(v));
+			g = pp_gcd(g, pp_magnitude(v));
 		if ((n & 0xffff) == 0xffff)
 			pp_check_interrupts();
 	}

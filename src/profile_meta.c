@@ -42,6 +42,18 @@ profile_meta_merge(ProfileMeta *into, const ProfileMeta *from, bool into_empty,
 		pp_error_ext(PP_ERR_MISMATCH, NULL, "Use profiles of one sample type and unit.",
 					 "cannot %s profiles of sample type %s/%s and %s/%s", operation,
 					 into->sample_type, into->sample_unit, from->sample_type, from->sample_unit);
+	profile_meta_merge_numbers(into, from);
+	if (into->period_type[0] == '\0' && from->period_type[0] != '\0')
+	{
+		into->period_type = copy_string(from->period_type);
+		into->period_unit = copy_string(from->period_unit);
+	}
+}
+
+/* Fold from's numbers into into's (see profile_meta.h). */
+void
+profile_meta_merge_numbers(ProfileMeta *into, const ProfileMeta *from)
+{
 	if (from->start_ns != 0 && (into->start_ns == 0 || from->start_ns < into->start_ns))
 		into->start_ns = from->start_ns;
 	if (from->end_ns > into->end_ns)
@@ -50,9 +62,4 @@ profile_meta_merge(ProfileMeta *into, const ProfileMeta *from, bool into_empty,
 	into->profile_count = pp_add_int64(into->profile_count, from->profile_count);
 	if (from->period > into->period)
 		into->period = from->period;
-	if (into->period_type[0] == '\0' && from->period_type[0] != '\0')
-	{
-		into->period_type = copy_string(from->period_type);
-		into->period_unit = copy_string(from->period_unit);
-	}
 }

@@ -161,20 +161,6 @@ compare_points(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* Fold point from's numbers into into's, as merging profiles does. */
-static void
-merge_point_meta(ProfileMeta *into, const ProfileMeta *from)
-{
-	if (from->start_ns != 0 && (into->start_ns == 0 || from->start_ns < into->start_ns))
-		into->start_ns = from->start_ns;
-	if (from->end_ns > into->end_ns)
-		into->end_ns = from->end_ns;
-	into->duration_ns = pp_add_int64(into->duration_ns, from->duration_ns);
-	into->profile_count = pp_add_int64(into->profile_count, from->profile_count);
-	if (from->period > into->period)
-		into->period = from->period;
-}
-
 /* Encode the packing (see profile_pack.h). */
 uint8_t *
 profile_packer_encode(const ProfilePacker *packer, const ProfileLimits *limits, size_t *out_len)
@@ -214,7 +200,7 @@ profile_packer_encode(const ProfilePacker *packer, const ProfileLimits *limits, 
 			tl.points++;
 		}
 		else
-			merge_point_meta(&tl.meta[tl.points - 1], &p->meta);
+			profile_meta_merge_numbers(&tl.meta[tl.points - 1], &p->meta);
 		memcpy(tl.node + tl.entries, p->node, sizeof(uint32_t) * p->count);
 		memcpy(tl.value + tl.entries, p->value, sizeof(int64_t) * p->count);
 		tl.entries += p->count;

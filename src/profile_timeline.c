@@ -27,29 +27,6 @@ checksum(const uint8_t *data, size_t len)
 	return (uint32_t) crc;
 }
 
-/* A stored value times the scale, checked for overflow. */
-static int64_t
-unscale(const ByteReader *r, int64_t stored, uint64_t scale)
-{
-	int64_t		v;
-
-	if (__builtin_mul_overflow(stored, (int64_t) scale, &v))
-		reader_fail(r, "scaled value overflows bigint");
-	return v;
-}
-
-/* Read a count that cannot exceed the bytes left (each item takes one). */
-static uint32_t
-read_count(ByteReader *r, const char *what)
-{
-	uint64_t	n = reader_varint(r);
-
-	if (n > reader_remaining(r) || n >= UINT32_MAX)
-		pp_error(PP_ERR_CORRUPT, "profile timeline: %s count %llu exceeds the data", what,
-				 (unsigned long long) n);
-	return (uint32_t) n;
-}
-
 /* The decompressed payload of a timeline frame, its checksum checked (see header). */
 const uint8_t *
 timeline_payload(const uint8_t *frame_data, size_t frame_len, const ProfileLimits *limits,
@@ -99,8 +76,8 @@ timeline_decode(const ProfileView *view, const ProfileLimits *limits, Timeline *
 	raw = timeline_payload(view->timeline, view->timeline_len, limits, &raw_len);
 
 	reader_init(&payload, raw, (size_t) raw_len, PP_ERR_CORRUPT, "profile timeline");
-	tl->points = read_count(&payload, "point");
-	tl->entries = read_count(&payload, "entry");
+	tl->points = reader_count(&payload, "point");
+	tl->entries = reader_count(&payload, "entry");
 	scale = reader_varint(&payload);
 	if (scale == 0 || scale > INT64_MAX)
 		reader_fail(&payload, "value scale out of range");
@@ -164,7 +141,7 @@ timeline_decode(const ProfileView *view, const ProfileLimits *limits, Timeline *
 				reader_fail(&nodes, "node out of range");
 			node += step;
 			tl->node[e] = (uint32_t) node;
-			tl->value[e] = unscale(&values, reader_svarint(&values), scale);
+			tl->value[e] = reader_scaled(&values, reader_svarint(&values), scale);
 			PP_CHECK_INTERRUPTS_EVERY(e);
 		}
 	}
@@ -254,20 +231,6 @@ compare_entries(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* Greatest common divisor of two magnitudes. */
-static uint64_t
-gcd(uint64_t a, uint64_t b)
-{
-	while (b != 0)
-	{
-		uint64_t	t = a % b;
-
-		a = b;
-		b = t;
-	}
-	return a;
-}
-
 /*
  * The payload of a timeline over tree node numbers: entries renumbered in
  * pre-order, sorted, and repeats summed.
@@ -309,7 +272,7 @@ put_payload(ByteBuf *out, const Timeline *tl, const uint32_t *preorder)
 		}
 		for (uint32_t i = 0; i < n; i++)
 			if (e[i].value != 0 && scale != 1)
-				scale = gcd(scale, pp_magnitude(e[i].value));
+				scale = pp_gcd(scale, pp_magnitude(e[i].value));
 		kept[p] = n;
 		total += n;
 		pp_check_interrupts();
@@ -469,14 +432,17 @@ timeline_points_tree(const CallTree *tree, const uint32_t *node_map, const Timel
 
 		if (!pick[p])
 			continue;
-		if (first || (m->start_ns != 0 && (meta.start_ns == 0 || m->start_ns < meta.start_ns)))
+		/* as merging the points' sources would: the first one's numbers, then folded */
+		if (first)
+		{
 			meta.start_ns = m->start_ns;
-		if (m->end_ns > meta.end_ns)
 			meta.end_ns = m->end_ns;
-		meta.duration_ns = pp_add_int64(meta.duration_ns, m->duration_ns);
-		meta.profile_count = pp_add_int64(meta.profile_count, m->profile_count);
-		if (first || m->period > meta.period)
+			meta.duration_ns = m->duration_ns;
+			meta.profile_count = m->profile_count;
 			meta.period = m->period;
+		}
+		else
+			profile_meta_merge_numbers(&meta, m);
 		first = false;
 		for (uint32_t e = tl->first_entry[p]; e < tl->first_entry[p + 1]; e++)
 		{

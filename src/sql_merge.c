@@ -39,18 +39,6 @@ AssertCheckMergeState(const MergeState *state)
 	(void) state;
 }
 
-/* The aggregate context, or an error if not called as an aggregate. */
-static MemoryContext
-aggregate_context(FunctionCallInfo fcinfo)
-{
-	MemoryContext context;
-
-	if (!AggCheckCallContext(fcinfo, &context))
-		ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-						errmsg("profile_merge state functions must be called as part of an aggregate")));
-	return context;
-}
-
 /* A new, empty state in context. */
 static MergeState *
 merge_state_create(MemoryContext context)
@@ -111,7 +99,7 @@ merge_state_result(const MergeState *state)
 Datum
 profile_merge_transfn(PG_FUNCTION_ARGS)
 {
-	MemoryContext context = aggregate_context(fcinfo);
+	MemoryContext context = pg_pprof_aggregate_context(fcinfo, "profile_merge");
 	MergeState *state = PG_ARGISNULL(0) ? NULL : (MergeState *) PG_GETARG_POINTER(0);
 
 	if (PG_ARGISNULL(1))
@@ -130,7 +118,7 @@ profile_merge_transfn(PG_FUNCTION_ARGS)
 Datum
 profile_merge_combinefn(PG_FUNCTION_ARGS)
 {
-	MemoryContext context = aggregate_context(fcinfo);
+	MemoryContext context = pg_pprof_aggregate_context(fcinfo, "profile_merge");
 	MergeState *a = PG_ARGISNULL(0) ? NULL : (MergeState *) PG_GETARG_POINTER(0);
 	MergeState *b = PG_ARGISNULL(1) ? NULL : (MergeState *) PG_GETARG_POINTER(1);
 
@@ -159,7 +147,7 @@ profile_merge_serialfn(PG_FUNCTION_ARGS)
 Datum
 profile_merge_deserialfn(PG_FUNCTION_ARGS)
 {
-	MemoryContext context = aggregate_context(fcinfo);
+	MemoryContext context = pg_pprof_aggregate_context(fcinfo, "profile_merge");
 	MergeState *state = merge_state_create(context);
 
 	merge_state_add_datum(state, PG_GETARG_DATUM(0));

@@ -327,6 +327,19 @@ profile_datum_from_tree(const CallTree *tree, MemoryContext result_context)
 	return result;
 }
 
+/* The aggregate context of a state function of aggregate, or an error (0A000). */
+MemoryContext
+pg_pprof_aggregate_context(FunctionCallInfo fcinfo, const char *aggregate)
+{
+	MemoryContext context;
+
+	if (!AggCheckCallContext(fcinfo, &context))
+		ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						errmsg("%s state functions must be called as part of an aggregate",
+							   aggregate)));
+	return context;
+}
+
 /*
  * Detoast a `profile` datum for a reader of its merge alone: a packed value
  * stored out of line is fetched without its timeline (often most of its

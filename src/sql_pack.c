@@ -100,18 +100,6 @@ typedef struct PackState
 	ProfilePacker packer;
 } PackState;
 
-/* The aggregate context, or an error if not called as an aggregate. */
-static MemoryContext
-pack_aggregate_context(FunctionCallInfo fcinfo)
-{
-	MemoryContext context;
-
-	if (!AggCheckCallContext(fcinfo, &context))
-		ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-						errmsg("profile_pack state functions must be called as part of an aggregate")));
-	return context;
-}
-
 /* A new, empty state in context. */
 static PackState *
 pack_state_create(MemoryContext context)
@@ -159,7 +147,7 @@ pack_state_result(const PackState *state)
 Datum
 profile_pack_transfn(PG_FUNCTION_ARGS)
 {
-	MemoryContext context = pack_aggregate_context(fcinfo);
+	MemoryContext context = pg_pprof_aggregate_context(fcinfo, "profile_pack");
 	PackState  *state = PG_ARGISNULL(0) ? NULL : (PackState *) PG_GETARG_POINTER(0);
 	bool		has_time = !PG_ARGISNULL(2);
 	int64		time = has_time ? stored_ns(PG_GETARG_TIMESTAMPTZ(2)) : 0;
@@ -180,7 +168,7 @@ profile_pack_transfn(PG_FUNCTION_ARGS)
 Datum
 profile_pack_combinefn(PG_FUNCTION_ARGS)
 {
-	MemoryContext context = pack_aggregate_context(fcinfo);
+	MemoryContext context = pg_pprof_aggregate_context(fcinfo, "profile_pack");
 	PackState  *a = PG_ARGISNULL(0) ? NULL : (PackState *) PG_GETARG_POINTER(0);
 	PackState  *b = PG_ARGISNULL(1) ? NULL : (PackState *) PG_GETARG_POINTER(1);
 	MemoryContext old;
@@ -212,7 +200,7 @@ profile_pack_serialfn(PG_FUNCTION_ARGS)
 Datum
 profile_pack_deserialfn(PG_FUNCTION_ARGS)
 {
-	MemoryContext context = pack_aggregate_context(fcinfo);
+	MemoryContext context = pg_pprof_aggregate_context(fcinfo, "profile_pack");
 	PackState  *state = pack_state_create(context);
 
 	pack_state_add_datum(state, PG_GETARG_DATUM(0), false, 0);
@@ -267,14 +255,16 @@ packed_value_decode(const bytea *value, PackedValue *pv)
 	return true;
 }
 
-/* The source time of a plain value: its start, or NULL (false) when it has none. */
-static bool
-plain_time(const ProfileView *view, TimestampTz *ts)
+/* A plain value's one row: (its start time, or NULL when it has none; second). */
+static void
+put_plain_row(ReturnSetInfo *rsinfo, const ProfileView *view, Datum second)
 {
-	if (view->meta.start_ns == 0)
-		return false;
-	*ts = ns_to_timestamp(view->meta.start_ns);
-	return true;
+	Datum		values[2];
+	bool		nulls[2] = {view->meta.start_ns == 0, false};
+
+	values[0] = TimestampTzGetDatum(nulls[0] ? 0 : ns_to_timestamp(view->meta.start_ns));
+	values[1] = second;
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 }
 
 /* The plain value of a packed value's merge, as a `profile` datum (nothing decoded). */
@@ -421,16 +411,7 @@ profile_unpack(PG_FUNCTION_ARGS)
 	per_point = AllocSetContextCreate(work, "profile_unpack point", ALLOCSET_DEFAULT_SIZES);
 	MemoryContextSwitchTo(work);
 	if (!packed_value_decode(value, &pv))
-	{
-		Datum		values[2];
-		bool		nulls[2] = {false, false};
-		TimestampTz ts = 0;
-
-		nulls[0] = !plain_time(&pv.view, &ts);
-		values[0] = TimestampTzGetDatum(ts);
-		values[1] = PointerGetDatum(value);
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-	}
+		put_plain_row(rsinfo, &pv.view, PointerGetDatum(value));
 	else
 	{
 		pick = palloc0(pv.timeline.points);
@@ -473,16 +454,7 @@ profile_points(PG_FUNCTION_ARGS)
 	work = AllocSetContextCreate(caller, "profile_points", ALLOCSET_DEFAULT_SIZES);
 	MemoryContextSwitchTo(work);
 	if (!packed_value_decode(value, &pv))
-	{
-		Datum		values[2];
-		bool		nulls[2] = {false, false};
-		TimestampTz ts = 0;
-
-		nulls[0] = !plain_time(&pv.view, &ts);
-		values[0] = TimestampTzGetDatum(ts);
-		values[1] = Int64GetDatum(pv.view.total);
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-	}
+		put_plain_row(rsinfo, &pv.view, Int64GetDatum(pv.view.total));
 	else
 	{
 		const Timeline *tl = &pv.timeline;
