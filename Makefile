@@ -81,4 +81,8 @@ build/%/libppcore.a: $(VARIANT_SRCS) $(HEADERS_ALL)
 print-core-libs:
 	@echo $(CORE_LIBS)
 
+# pg_pprof_collector (collector/collector.mk); PG_PPROF_NO_COLLECTOR=1 builds
+# the extension alone (test/asan_server.sh's copy of the sources does).
+ifndef PG_PPROF_NO_COLLECTOR
 include collector/collector.mk
+endif

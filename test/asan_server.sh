@@ -51,7 +51,7 @@ cp src/*.c "$build/src/"
 san="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer -g -O1"
 # (make install links again: it gets the same flags)
 asan_make() {
-	make -s -C "$build" PG_CONFIG=/usr/bin/pg_config PG_PPROF_CFLAGS="$san -DPP_ALLOC_MALLOC" \
+	make -s -C "$build" PG_CONFIG=/usr/bin/pg_config PG_PPROF_NO_COLLECTOR=1 PG_PPROF_CFLAGS="$san -DPP_ALLOC_MALLOC" \
 		SHLIB_LINK="-fsanitize=address,undefined -lubsan -lprotobuf-c -lzstd -lz -lm" "$@"
 }
 if asan_make >"$root/build.log" 2>&1 && asan_make install DESTDIR="$inst" >>"$root/build.log" 2>&1 &&
