@@ -16,6 +16,7 @@
 #include "sql_module.h"
 #include "profile_pack.h"
 
+#include "common/int.h"
 #include "datatype/timestamp.h"
 #include "funcapi.h"
 #include "miscadmin.h"
