@@ -24,6 +24,7 @@
 #
 #   bench/collector.sh
 #   BENCH_SECONDS=10 bench/collector.sh
+#   BENCH_COLLECTOR_SETTINGS='db_connections = 3' bench/collector.sh   (extra config lines)
 set -euo pipefail
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$BENCH_DIR/../scripts/lib.sh"
@@ -80,6 +81,7 @@ dsn = host=$PP_PGDIR/run port=$PP_PORT dbname=$PP_DB user=postgres
 table = bench_collector
 spool_dir = $WORK/spool
 log_level = warn
+${BENCH_COLLECTOR_SETTINGS:-}
 EOF
 	"$PP_ROOT/build/collector/pg_pprof_collector" --config "$WORK/bench.conf" >"$WORK/collector.log" 2>&1 &
 	COLLECTOR_PID=$!
@@ -88,6 +90,11 @@ EOF
 	"$PP_ROOT/test/bin/colltool" bench -url "http://127.0.0.1:$port" -clients $CLIENTS \
 		-duration "${secs}s" -service "bench-$label" "$@" >"$WORK/bench-$label.json"
 	local hwm; hwm=$(awk '/VmHWM/ { print $2 }' "/proc/$COLLECTOR_PID/status")
+	# profiles per transaction: how well the writers batched
+	curl -s "http://127.0.0.1:$port/metrics" | awk '
+		/^pg_pprof_collector_transactions_total / { t = $2 }
+		/^pg_pprof_collector_transaction_profiles_total / { p = $2 }
+		END { printf "%.2f\n", t ? p / t : 0 }' >"$WORK/batch-$label"
 	kill -TERM "$COLLECTOR_PID"; wait "$COLLECTOR_PID" || true
 	COLLECTOR_PID=""
 	local committed; committed=$(committed_since "$t0")
@@ -147,6 +154,7 @@ report() {
 	# in this shell, so that the EXIT trap knows the collector's pid
 	bench_collector_run "$key" "$secs" "${files[@]}"
 	read -r json hwm committed <"$WORK/result-$key"
+	local per_txn; per_txn=$(cat "$WORK/batch-$key")
 	local acked bytes seconds p50 p99
 	acked=$(sed 's/.*"acked":\([0-9]*\).*/\1/' <<<"$json")
 	bytes=$(sed 's/.*"bytes":\([0-9]*\).*/\1/' <<<"$json")
@@ -158,12 +166,13 @@ report() {
 	pp_say "ceiling, $label profiles, $CLIENTS psql sessions, 64 calls per transaction"
 	local c64; c64=$(bench_ceiling_run 64 "$secs" "${files[@]}")
 	awk -v label="$label" -v acked="$acked" -v bytes="$bytes" -v s="$seconds" -v p50="$p50" -v p99="$p99" \
-		-v hwm="$hwm" -v committed="$committed" -v c1="$c1" -v c64="$c64" -v secs="$secs" \
+		-v hwm="$hwm" -v committed="$committed" -v per_txn="$per_txn" -v c1="$c1" -v c64="$c64" -v secs="$secs" \
 		-v mb1="$(mb_of "$c1" "${files[@]}")" -v mb64="$(mb_of "$c64" "${files[@]}")" 'BEGIN {
 		rate = acked / s; ceil1 = c1 / secs; ceil64 = c64 / secs; ceil = ceil1 > ceil64 ? ceil1 : ceil64
 		printf "\n== %s profiles\n", label
 		printf "collector:  %7.1f profiles/s  %6.2f MB/s  p50 %6.1f ms  p99 %6.1f ms  peak RSS %.1f MB  (%d acked, %d committed)\n",
 			rate, bytes / 1e6 / s, p50, p99, hwm / 1024, acked, committed
+		printf "            %.2f profiles per transaction\n", per_txn
 		printf "ceiling:    %7.1f profiles/s  %6.2f MB/s  (pprof_ingest, autocommit)\n", ceil1, mb1 / secs
 		printf "            %7.1f profiles/s  %6.2f MB/s  (pprof_ingest, 64 per transaction)\n", ceil64, mb64 / secs
 		printf "ratio:      %5.0f%% of the ceiling\n", 100 * rate / ceil

@@ -182,8 +182,9 @@ send_one(PGconn *conn, const Profile *p)
 	format_timestamp_us(p->at_us, at, sizeof(at));
 	uuid_format(p->request_id, id);
 	values[0] = collector_config->table;
-	values[1] = (const char *) p->data;
-	lengths[1] = (int) p->len;
+	/* the check's inflated copy, when there is one, spares the server a gunzip */
+	values[1] = (const char *) (p->inflated ? p->inflated : p->data);
+	lengths[1] = (int) (p->inflated ? p->inflated_len : p->len);
 	formats[1] = 1;				/* bytea in binary: no escaping of the profile */
 	values[2] = p->service;
 	values[3] = p->name;

@@ -137,6 +137,7 @@ add_pprof(Request *r, uint8_t *data, size_t len, const DisplayNames *display, co
 		opts.display_name = display_name_of;
 		opts.display_name_arg = (void *) display;
 	}
+	opts.keep_inflated = true;
 	if (!profile_check(data, len, &opts, &facts, why, sizeof(why)))
 	{
 		request_fail(r, FAIL_INVALID_PROFILE, facts.too_large ? REJ_TOO_LARGE : REJ_INVALID_PROFILE,
@@ -145,6 +146,7 @@ add_pprof(Request *r, uint8_t *data, size_t len, const DisplayNames *display, co
 		return;
 	}
 	p = request_add_profile(r, data, len);
+	profile_take_inflated(p, &facts);
 	p->service = xstrdup(service);
 	p->name = facts.name;
 	p->label_keys = facts.label_keys;

@@ -230,7 +230,8 @@ string_at(const ScanState *st, int64_t index)
 
 /* Scan data; false with a one-line reason in why when it is not readable. */
 bool
-pprof_scan(const uint8_t *data, size_t len, size_t max_bytes, PprofScan *out, char *why, size_t why_len)
+pprof_scan(const uint8_t *data, size_t len, size_t max_bytes, bool keep_inflated,
+		   PprofScan *out, char *why, size_t why_len)
 {
 	Buf			raw;
 	ScanState	st;
@@ -297,6 +298,8 @@ pprof_scan(const uint8_t *data, size_t len, size_t max_bytes, PprofScan *out, ch
 			out->label_keys[out->n_label_keys++] = xstrndup((const char *) k->data, k->len);
 		}
 		out->time_ns = st.time_ns;
+		if (keep_inflated && raw.data != NULL)
+			out->inflated = buf_steal(&raw, &out->inflated_len);
 	}
 	free(st.strings);
 	free(st.types);
@@ -315,5 +318,6 @@ pprof_scan_free(PprofScan *scan)
 		free(scan->label_keys[i]);
 	free(scan->type_names);
 	free(scan->label_keys);
+	free(scan->inflated);
 	memset(scan, 0, sizeof(*scan));
 }

@@ -23,14 +23,19 @@ typedef struct PprofScan
 	int			n_label_keys;
 	int64_t		time_ns;
 	bool		too_large;		/* failed on the decompressed size limit */
+	uint8_t    *inflated;		/* gzip input's decompressed bytes, when kept */
+	size_t		inflated_len;
 } PprofScan;
 
 /*
  * Scan data (gzip or raw, at most max_bytes decompressed); false with a
- * one-line reason in why when it is not a readable pprof message.
+ * one-line reason in why when it is not a readable pprof message.  With
+ * keep_inflated, a gzip input's decompressed bytes stay in out->inflated
+ * (malloc) for the caller to send on, so the server need not inflate them
+ * again.
  */
-extern bool pprof_scan(const uint8_t *data, size_t len, size_t max_bytes, PprofScan *out,
-					   char *why, size_t why_len);
+extern bool pprof_scan(const uint8_t *data, size_t len, size_t max_bytes, bool keep_inflated,
+					   PprofScan *out, char *why, size_t why_len);
 
 extern void pprof_scan_free(PprofScan *scan);
 

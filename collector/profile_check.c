@@ -5,6 +5,7 @@
 #include "profile_check.h"
 #include "collector.h"
 #include "core_host.h"
+#include "metrics.h"
 #include "pprof_scan.h"
 #include "store.h"
 #include "request.h"
@@ -151,6 +152,30 @@ check_in_core(void *arg)
 	call->facts->time_ns = file->meta.start_ns;
 }
 
+/*
+ * Count len inflated bytes in the budget of request data held in memory;
+ * false (and nothing counted) when they do not fit.
+ */
+static bool
+keep_in_budget(size_t len)
+{
+	if (metrics_gauge_get(GAUGE_BUFFERED_BYTES) + (int64_t) len >
+		(int64_t) collector_config->max_buffered_bytes)
+		return false;
+	metrics_gauge_add(GAUGE_BUFFERED_BYTES, (int64_t) len);
+	return true;
+}
+
+/* Free inflated bytes from ProfileFacts and return them to the budget. */
+void
+profile_inflated_free(uint8_t *inflated, size_t len)
+{
+	if (inflated == NULL)
+		return;
+	free(inflated);
+	metrics_gauge_add(GAUGE_BUFFERED_BYTES, -(int64_t) len);
+}
+
 /* The quick check: the scan, and the name from its sample types. */
 static bool
 check_quickly(const uint8_t *data, size_t len, const ProfileCheckOptions *options, size_t limit,
@@ -160,7 +185,7 @@ check_quickly(const uint8_t *data, size_t len, const ProfileCheckOptions *option
 	PprofFile	types;
 	const char *name;
 
-	if (!pprof_scan(data, len, limit, &scan, why, why_len))
+	if (!pprof_scan(data, len, limit, options->keep_inflated, &scan, why, why_len))
 	{
 		facts->too_large = scan.too_large;
 		return false;
@@ -173,6 +198,12 @@ check_quickly(const uint8_t *data, size_t len, const ProfileCheckOptions *option
 	facts->name = xstrdup(name && *name ? name : "unknown");
 	facts->label_keys = kept_keys_literal(options, scan.label_keys, scan.n_label_keys);
 	facts->time_ns = scan.time_ns;
+	if (scan.inflated && keep_in_budget(scan.inflated_len))
+	{
+		facts->inflated = scan.inflated;
+		facts->inflated_len = scan.inflated_len;
+		scan.inflated = NULL;
+	}
 	pprof_scan_free(&scan);
 	return true;
 }
@@ -214,6 +245,8 @@ profile_facts_free(ProfileFacts *facts)
 {
 	free(facts->name);
 	free(facts->label_keys);
+	profile_inflated_free(facts->inflated, facts->inflated_len);
 	facts->name = NULL;
 	facts->label_keys = NULL;
+	facts->inflated = NULL;
 }

@@ -32,6 +32,7 @@ typedef struct ProfileCheckOptions
 	char	  **ignore_labels;	/* sample labels that never split rows */
 	int			n_ignore_labels;
 	bool		full;			/* validate everything (else the quick scan) */
+	bool		keep_inflated;	/* keep a gzip profile's inflated bytes */
 } ProfileCheckOptions;
 
 /* What the check learnt. */
@@ -42,6 +43,13 @@ typedef struct ProfileFacts
 	int64_t		time_ns;		/* the profile's time_nanos, 0 if unknown */
 	bool		too_large;		/* failed on a size limit */
 	bool		validated;		/* the full check ran */
+	/*
+	 * With keep_inflated, the quick check's decompressed bytes of a gzip
+	 * profile (malloc), counted in the buffered-bytes budget; NULL when the
+	 * profile was not gzip or the budget had no room.
+	 */
+	uint8_t    *inflated;
+	size_t		inflated_len;
 } ProfileFacts;
 
 /*
@@ -53,6 +61,9 @@ extern bool profile_check(const uint8_t *data, size_t len, const ProfileCheckOpt
 
 /* Free what profile_check put into facts. */
 extern void profile_facts_free(ProfileFacts *facts);
+
+/* Free inflated bytes from ProfileFacts and return them to the budget. */
+extern void profile_inflated_free(uint8_t *inflated, size_t len);
 
 /*
  * The options from the collector's settings (display names left NULL):

@@ -100,6 +100,7 @@ add_sample(Request *r, const uint8_t *raw, size_t len, const char *service, cons
 	uint8_t    *copy;
 	Profile    *p;
 
+	opts.keep_inflated = true;
 	if (!profile_check(raw, len, &opts, &facts, why, sizeof(why)))
 	{
 		request_fail(r, facts.too_large ? FAIL_TOO_LARGE : FAIL_BAD_REQUEST,
@@ -110,6 +111,7 @@ add_sample(Request *r, const uint8_t *raw, size_t len, const char *service, cons
 	copy = xmalloc(len ? len : 1);
 	memcpy(copy, raw, len);
 	p = request_add_profile(r, copy, len);
+	profile_take_inflated(p, &facts);
 	p->service = xstrdup(service);
 	/* __name__ wins; without it the name is derived from the sample types */
 	if (name)

@@ -7,6 +7,7 @@
 #include "request.h"
 #include "ingest.h"
 #include "log.h"
+#include "profile_check.h"
 #include "push.h"
 #include "store.h"
 
@@ -56,6 +57,7 @@ profile_free(Profile *p)
 	free(p->label_keys);
 	free(p->tenant);
 	free(p->data);
+	profile_inflated_free(p->inflated, p->inflated_len);
 }
 
 /* Free a request and everything it holds. */
@@ -96,6 +98,15 @@ request_add_profile(Request *r, uint8_t *data, size_t len)
 	p->len = len;
 	p->at_us = r->received_us;
 	return p;
+}
+
+/* Move the check's inflated bytes into p, which then sends them instead of data. */
+void
+profile_take_inflated(Profile *p, ProfileFacts *facts)
+{
+	p->inflated = facts->inflated;
+	p->inflated_len = facts->inflated_len;
+	facts->inflated = NULL;
 }
 
 /* A JSON string literal (with quotes) for s, appended to out. */

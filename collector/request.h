@@ -32,6 +32,8 @@ typedef struct Profile
 	int64_t		at_us;			/* used when the profile has no time of its own */
 	uint8_t    *data;			/* pprof bytes, gzip or raw */
 	size_t		len;
+	uint8_t    *inflated;		/* data inflated by the check, sent instead */
+	size_t		inflated_len;
 	bool		validated;		/* fully checked (profile_check.h); spooled only then */
 } Profile;
 
@@ -108,6 +110,11 @@ extern void request_free(Request *r);
 
 /* Add a profile (takes ownership of data); returns it for the caller to fill. */
 extern Profile *request_add_profile(Request *r, uint8_t *data, size_t len);
+
+struct ProfileFacts;
+
+/* Move the check's inflated bytes into p, which then sends them instead of data. */
+extern void profile_take_inflated(Profile *p, struct ProfileFacts *facts);
 
 /* Fail the request with an answer suited to its endpoint (does not finish it). */
 extern void request_fail(Request *r, FailKind kind, RejectReason reason, const char *fmt,...)

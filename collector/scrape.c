@@ -305,6 +305,7 @@ loop_store(ScrapeLoop *l)
 	Profile    *p;
 	uint8_t    *copy;
 
+	opts.keep_inflated = true;
 	buf_init(&delta);
 	if (l->delta)
 	{
@@ -336,6 +337,7 @@ loop_store(ScrapeLoop *l)
 	buf_free(&delta);
 	r = request_new(REQ_SCRAPE, EP_OTHER);
 	p = request_add_profile(r, copy, len);
+	profile_take_inflated(p, &facts);
 	p->service = xstrdup(l->service);
 	/* the endpoint names the profile: a block profile reads like a mutex one */
 	p->name = xstrdup(profile_name_of(l->kind));
