@@ -126,7 +126,9 @@ A=http://127.0.0.1:$PA
 CONF_A=$CT_WORK/a.conf
 scrape_section=("[scrape]" "url = http://$GO_ADDR" "service = go-scrape" "labels = env=test, team=core"
 	"interval = 10s" "[scrape]" "url = http://$GO_ADDR/bad" "service = go-broken"
-	"interval = 10s" "profiles = allocs, mutex")
+	"interval = 10s" "profiles = allocs, mutex"
+	"[scrape]" "url = http://$GO_ADDR/slow" "service = go-slow" "interval = 3s" "timeout = 1s"
+	"profiles = goroutine")
 ct_write_conf "$CONF_A" "$PA" coll_profiles "$CT_WORK/spool-a" \
 	"max_body_bytes = 1MB" "request_timeout = 4s" "idle_timeout = 3s" "${scrape_section[@]}"
 ct_start a "$CONF_A"
@@ -149,6 +151,12 @@ got=$(ct_sql -c "SELECT count(*) || ' ' || count(DISTINCT name) || ' ' || min(na
 check "pprof rows: split by sample labels, tags as labels, name process_cpu" \
 	"$([ "$got" = "$(rows_of cpu_1.pb.gz) 1 process_cpu true true" ] && echo 1 || echo 0)" "$got"
 check "raw pprof rows arrive" "$([ "$(ct_sql -c "SELECT count(*) FROM coll_profiles WHERE service = 'ingest-raw'")" = "$(rows_of cpu_2.pb.gz)" ] && echo 1 || echo 0)"
+# the collector sends a gzip body on inflated: what it stores is what the file splits into
+got=$(ct_sql -c "WITH split AS (SELECT * FROM pprof_split(pg_read_binary_file('$PP_EXAMPLES/cpu_1.pb.gz'), '{endpoint,region}'))
+	SELECT count(*) = (SELECT count(*) FROM split) AND bool_and(EXISTS (SELECT 1 FROM split s
+		WHERE s.profile = c.profile AND s.sample_type = c.sample_type AND c.labels @> s.labels))
+	FROM coll_profiles c WHERE service = 'ingest-app'")
+check "gzip pprof rows equal pprof_split of the file, profile for profile" "$([ "$got" = t ] && echo 1 || echo 0)" "$got"
 # folded text: sampleRate scales into nanoseconds (1e9/100 per sample); from by its digits
 printf 'main;work;hot 30\nmain;work 10\nmain;idle 5\nno-space-line\n' >"$CT_WORK/folded.txt"
 check "folded groups (no format) -> 200" "$([ "$(ct_status --data-binary @"$CT_WORK/folded.txt" \
@@ -382,6 +390,9 @@ check "inuse types of allocs pass unchanged (not deltas)" "$([ "$(ct_sql -c "SEL
 check "a broken target's errors are counted (content_type, http_error) and never stop the loops" \
 	"$([ "$(grep -c 'event=scrape_failed .*service=go-broken' "$CT_WORK/a.log")" -ge 4 ] &&
 	grep -q 'result=content_type' "$CT_WORK/a.log" && grep -q 'result=http_error' "$CT_WORK/a.log" && echo 1 || echo 0)"
+slow=$(curl -s "$A/metrics" | sed -n 's/^pg_pprof_collector_scrapes_total{service="go-slow",profile="goroutine",result="timeout"} //p')
+check "a target slower than its timeout is cut off, counted and scraped again (timeouts: ${slow:-none})" \
+	"$([ "${slow:-0}" -ge 3 ] && echo 1 || echo 0)" "${slow:-none}"
 check "scrape counters survive the reload in /metrics" "$(curl -s "$A/metrics" | grep -q '^pg_pprof_collector_scrapes_total{service="go-scrape",profile="cpu",result="ok"} [3-5]$' && echo 1 || echo 0)"
 
 # ------------------------------------------------------------------ metrics, stop A

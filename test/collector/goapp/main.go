@@ -148,6 +148,14 @@ func main() {
 		}
 		http.Error(w, "nope", http.StatusInternalServerError)
 	})
+	// an answer that comes too late, for the scrape loop's timeout
+	mux.HandleFunc("/slow/debug/pprof/", func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-time.After(5 * time.Second):
+		case <-r.Context().Done():
+		}
+		http.Error(w, "too late", http.StatusServiceUnavailable)
+	})
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		log.Fatal(err)
