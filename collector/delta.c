@@ -11,8 +11,6 @@
 #include <string.h>
 
 #define MAX_CUMULATIVE 4
-#define PB_BUDGET_FACTOR 16
-#define PB_BUDGET_EXTRA (16 * 1024 * 1024)
 
 /* A sample's identity: two independent 64-bit hashes of its stack and labels. */
 typedef struct SampleKey
@@ -45,32 +43,6 @@ struct DeltaState
 	char	   *signature;		/* the sample types, to notice a changed profile */
 	DeltaMap	previous;
 };
-
-/* What protobuf-c may still allocate for one message. */
-typedef struct DeltaBudget
-{
-	size_t		left;
-} DeltaBudget;
-
-/* protobuf-c allocation within a budget. */
-static void *
-budget_alloc(void *data, size_t size)
-{
-	DeltaBudget *b = data;
-
-	if (size > b->left)
-		return NULL;
-	b->left -= size;
-	return malloc(size ? size : 1);
-}
-
-/* protobuf-c release. */
-static void
-budget_free(void *data, void *ptr)
-{
-	(void) data;
-	free(ptr);
-}
 
 /* True when the profile kind has cumulative sample types. */
 bool
@@ -345,8 +317,7 @@ delta_apply(DeltaState *st, const uint8_t *data, size_t len, size_t max_bytes, B
 			char *why, size_t why_len)
 {
 	Buf			raw;
-	DeltaBudget budget;
-	ProtobufCAllocator allocator = {budget_alloc, budget_free, &budget};
+	PbBudget	budget;
 	Pprof__Profile *p;
 	bool		cumulative[64];
 	IdIndex		locs,
@@ -371,14 +342,14 @@ delta_apply(DeltaState *st, const uint8_t *data, size_t len, size_t max_bytes, B
 		data = raw.data;
 		len = raw.len;
 	}
-	budget.left = PB_BUDGET_EXTRA + len * PB_BUDGET_FACTOR;
-	p = pprof__profile__unpack(&allocator, len, data);
+	pb_budget_init(&budget, len);
+	p = pprof__profile__unpack(&budget.allocator, len, data);
 	buf_free(&raw);
 	if (p == NULL || p->n_sample_type == 0 || p->n_sample_type > 64)
 	{
 		snprintf(why, why_len, "not a pprof profile, or truncated");
 		if (p)
-			pprof__profile__free_unpacked(p, &allocator);
+			pprof__profile__free_unpacked(p, &budget.allocator);
 		return DELTA_FAILED;
 	}
 	for (size_t i = 0; i < p->n_sample; i++)
@@ -386,7 +357,7 @@ delta_apply(DeltaState *st, const uint8_t *data, size_t len, size_t max_bytes, B
 		{
 			snprintf(why, why_len, "a sample has %zu values for %zu sample types",
 					 p->sample[i]->n_value, p->n_sample_type);
-			pprof__profile__free_unpacked(p, &allocator);
+			pprof__profile__free_unpacked(p, &budget.allocator);
 			return DELTA_FAILED;
 		}
 	cumulative_types(st, p, cumulative);
@@ -486,6 +457,6 @@ delta_apply(DeltaState *st, const uint8_t *data, size_t len, size_t max_bytes, B
 		p->n_sample = n_all;
 	}
 	free(kept);
-	pprof__profile__free_unpacked(p, &allocator);
+	pprof__profile__free_unpacked(p, &budget.allocator);
 	return outcome;
 }

@@ -16,36 +16,6 @@
 #include <string.h>
 #include <strings.h>
 
-/* protobuf-c may allocate this many times the message size, plus 16 MB. */
-#define PB_BUDGET_FACTOR 16
-#define PB_BUDGET_EXTRA (16 * 1024 * 1024)
-
-/* What protobuf-c may still allocate for one message. */
-typedef struct PbBudget
-{
-	size_t		left;
-} PbBudget;
-
-/* protobuf-c allocation within a budget (hostile messages ask for a lot). */
-static void *
-budget_alloc(void *data, size_t size)
-{
-	PbBudget   *b = data;
-
-	if (size > b->left)
-		return NULL;
-	b->left -= size;
-	return malloc(size ? size : 1);
-}
-
-/* protobuf-c release. */
-static void
-budget_free(void *data, void *ptr)
-{
-	(void) data;
-	free(ptr);
-}
-
 /* One label of a series. */
 typedef struct SeriesLabel
 {
@@ -132,9 +102,11 @@ add_sample(Request *r, const uint8_t *raw, size_t len, const char *service, cons
 static void
 parse_proto(Request *r, const uint8_t *body, size_t len)
 {
-	PbBudget	budget = {PB_BUDGET_EXTRA + len * PB_BUDGET_FACTOR};
-	ProtobufCAllocator allocator = {budget_alloc, budget_free, &budget};
-	Push__V1__PushRequest *req = push__v1__push_request__unpack(&allocator, len, body);
+	PbBudget	budget;
+	Push__V1__PushRequest *req;
+
+	pb_budget_init(&budget, len);
+	req = push__v1__push_request__unpack(&budget.allocator, len, body);
 
 	if (req == NULL)
 	{
@@ -173,7 +145,7 @@ parse_proto(Request *r, const uint8_t *body, size_t len)
 		}
 		free(labels);
 	}
-	push__v1__push_request__free_unpacked(req, &allocator);
+	push__v1__push_request__free_unpacked(req, &budget.allocator);
 }
 
 /* The value of the first of two JSON field spellings (proto name, JSON name). */

@@ -268,64 +268,57 @@ unit_is(const char *unit, const char *name)
 	return true;
 }
 
-/* "16MB", "512kB", "1GB", "1024": bytes (1024-based units); false if malformed. */
-bool
-parse_size(const char *text, uint64_t *bytes)
+/* A unit suffix and what it multiplies by. */
+typedef struct UnitFactor
 {
-	static const struct
-	{
-		const char *name;
-		uint64_t	factor;
-	}			units[] = {
-		{"", 1}, {"B", 1}, {"kB", 1024}, {"KB", 1024}, {"MB", 1024 * 1024},
-		{"GB", 1024ULL * 1024 * 1024}, {"TB", 1024ULL * 1024 * 1024 * 1024},
-	};
+	const char *name;
+	uint64_t	factor;
+} UnitFactor;
+
+/* A number with one of units' suffixes, scaled; false if malformed or too large. */
+static bool
+parse_scaled(const char *text, const UnitFactor *units, size_t n_units, uint64_t *out)
+{
 	uint64_t	n;
 	const char *unit;
 
 	if (!split_number_unit(text, &n, &unit))
 		return false;
-	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+	for (size_t i = 0; i < n_units; i++)
 	{
 		if (unit_is(unit, units[i].name))
 		{
 			if (n > UINT64_MAX / units[i].factor)
 				return false;
-			*bytes = n * units[i].factor;
+			*out = n * units[i].factor;
 			return true;
 		}
 	}
 	return false;
 }
 
+/* "16MB", "512kB", "1GB", "1024": bytes (1024-based units); false if malformed. */
+bool
+parse_size(const char *text, uint64_t *bytes)
+{
+	static const UnitFactor units[] = {
+		{"", 1}, {"B", 1}, {"kB", 1024}, {"KB", 1024}, {"MB", 1024 * 1024},
+		{"GB", 1024ULL * 1024 * 1024}, {"TB", 1024ULL * 1024 * 1024 * 1024},
+	};
+
+	return parse_scaled(text, units, sizeof(units) / sizeof(units[0]), bytes);
+}
+
 /* "200ms", "15s", "2m", "1h", "30": milliseconds (a bare number is seconds). */
 bool
 parse_duration_ms(const char *text, uint64_t *ms)
 {
-	static const struct
-	{
-		const char *name;
-		uint64_t	factor;
-	}			units[] = {
+	static const UnitFactor units[] = {
 		{"", 1000}, {"ms", 1}, {"s", 1000}, {"m", 60 * 1000}, {"min", 60 * 1000},
 		{"h", 3600 * 1000},
 	};
-	uint64_t	n;
-	const char *unit;
 
-	if (!split_number_unit(text, &n, &unit))
-		return false;
-	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
-	{
-		if (unit_is(unit, units[i].name))
-		{
-			if (n > UINT64_MAX / units[i].factor)
-				return false;
-			*ms = n * units[i].factor;
-			return true;
-		}
-	}
-	return false;
+	return parse_scaled(text, units, sizeof(units) / sizeof(units[0]), ms);
 }
 
 /* "on"/"off", "true"/"false", "yes"/"no", "1"/"0". */
@@ -577,4 +570,34 @@ utf8_valid(const char *s, size_t len)
 		i += n;
 	}
 	return true;
+}
+
+/* protobuf-c allocation within the budget. */
+static void *
+pb_budget_alloc(void *data, size_t size)
+{
+	PbBudget   *b = data;
+
+	if (size > b->left)
+		return NULL;
+	b->left -= size;
+	return malloc(size ? size : 1);
+}
+
+/* protobuf-c release. */
+static void
+pb_budget_free(void *data, void *ptr)
+{
+	(void) data;
+	free(ptr);
+}
+
+/* A budget for unpacking a message of len bytes: 16 times it, plus 16 MB. */
+void
+pb_budget_init(PbBudget *budget, size_t len)
+{
+	budget->allocator.alloc = pb_budget_alloc;
+	budget->allocator.free = pb_budget_free;
+	budget->allocator.allocator_data = budget;
+	budget->left = 16 * 1024 * 1024 + (len > SIZE_MAX / 32 ? SIZE_MAX / 2 : len * 16);
 }

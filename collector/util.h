@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <protobuf-c/protobuf-c.h>
+
 /* A growable byte buffer; data is always NUL-terminated for convenience. */
 typedef struct Buf
 {
@@ -81,5 +83,18 @@ extern char *str_trim(char *s);
 extern bool str_has_prefix_ci(const char *s, const char *prefix);
 /* True when s is valid UTF-8 with no NUL byte inside its len bytes. */
 extern bool utf8_valid(const char *s, size_t len);
+
+/*
+ * protobuf-c allocation within a budget, since a hostile message can ask for
+ * far more than its size: pass &budget->allocator to an unpack function.
+ */
+typedef struct PbBudget
+{
+	ProtobufCAllocator allocator;
+	size_t		left;
+} PbBudget;
+
+/* A budget for unpacking a message of len bytes: 16 times it, plus 16 MB. */
+extern void pb_budget_init(PbBudget *budget, size_t len);
 
 #endif							/* COLLECTOR_UTIL_H */
