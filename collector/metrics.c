@@ -172,7 +172,7 @@ metrics_render(Buf *out)
 	}			gauge_info[] = {
 		{GAUGE_CONNECTIONS, "pg_pprof_collector_connections", "Open HTTP connections."},
 		{GAUGE_INFLIGHT, "pg_pprof_collector_inflight_requests", "Requests being received, validated or stored."},
-		{GAUGE_BUFFERED_BYTES, "pg_pprof_collector_buffered_bytes", "Request bodies held in memory."},
+		{GAUGE_BUFFERED_BYTES, "pg_pprof_collector_buffered_bytes", "Request bodies, and inflated copies of gzip profiles, held in memory."},
 		{GAUGE_SPOOL_ENTRIES, "pg_pprof_collector_spool_entries", "Requests waiting in the spool for PostgreSQL."},
 		{GAUGE_SPOOL_BYTES, "pg_pprof_collector_spool_bytes", "Bytes in the spool."},
 		{GAUGE_DB_UP, "pg_pprof_collector_postgres_up", "1 when the last contact with PostgreSQL succeeded."},
