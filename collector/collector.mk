@@ -5,8 +5,8 @@
 #   make install-collector    install it (DESTDIR is honoured)
 #
 # It links the project's plain cores (build/plain/libppcore.a, from the one
-# CORE_SRCS list) for pprof validation and naming, with its own pp_core.h
-# host (collector/core_host.c: thread-local, unlike src/pp_standalone.c).
+# CORE_SRCS list) for pprof validation and naming, on the per-thread
+# platform layer build/plain/pp_standalone.o (collector/core_host.c wraps it).
 # protoc-c generates the push API code from collector/proto/push.proto into
 # build/collector/gen/ at build time; nothing generated is committed.
 
@@ -45,7 +45,7 @@ $(COLLECTOR_DIR)/obj/push.pb-c.o: $(COLLECTOR_DIR)/gen/push.pb-c.c
 	$(CC) $(COLLECTOR_CFLAGS) -c -o $@ $<
 
 $(COLLECTOR_BIN): $(COLLECTOR_OBJS) build/plain/libppcore.a
-	$(CC) -o $@ $(COLLECTOR_OBJS) build/plain/libppcore.a $(COLLECTOR_LIBS)
+	$(CC) -o $@ $(COLLECTOR_OBJS) build/plain/pp_standalone.o build/plain/libppcore.a $(COLLECTOR_LIBS)
 
 install: install-collector
 install-collector: $(COLLECTOR_BIN)

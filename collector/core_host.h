@@ -1,8 +1,8 @@
 /*
  * core_host.h
- *	  The pp_core.h platform layer for the collector: the project's pprof
- *	  cores (build/plain/libppcore.a) run in several threads at once here,
- *	  so, unlike src/pp_standalone.c, every piece of state is per thread.
+ *	  Calls into the project's pprof cores (build/plain/libppcore.a) for
+ *	  the collector, whose threads run them at once: the platform layer is
+ *	  src/pp_standalone.c, whose state is per thread.
  *
  * core_run() calls a function with an error handler and a memory cap.
  * Whatever the cores allocated during the call is freed when it returns,
@@ -29,11 +29,5 @@ typedef struct CoreFailure
  * cap); true if it returned, false (with *failure filled) if it raised.
  */
 extern bool core_run(void (*fn) (void *arg), void *arg, size_t memory_cap, CoreFailure *failure);
-
-/*
- * The 16-byte key of the cores' keyed hashes, random per process (the
- * cores of later versions ask their host for it; these do not yet).
- */
-extern const uint8_t *pp_hash_key(void);
 
 #endif							/* COLLECTOR_CORE_HOST_H */

@@ -3,6 +3,7 @@
  *	  The pp_core.h platform layer for tools that run outside the server
  *	  (fuzzers, benchmarks, unit tests).
  *
+ * All state is per thread, so threads may run the cores at once.
  * Memory comes from malloc.  Every live block is tracked, so after an error
  * (or at any other point) pp_standalone_free_all() releases everything the
  * cores allocated, as a memory context reset does in the server.  An
@@ -66,6 +67,13 @@ extern size_t pp_standalone_peak_bytes(void);
 
 /* Reset the peak to the current live bytes. */
 extern void pp_standalone_reset_peak(void);
+
+/*
+ * Replace the key of the cores' keyed hashes, fixed by default so that runs
+ * reproduce; a program facing untrusted input sets a random one, before any
+ * thread runs the cores.
+ */
+extern void pp_standalone_set_hash_key(const uint8_t key[16]);
 
 /*
  * Run the statements in __VA_ARGS__ with an error handler; ok becomes true

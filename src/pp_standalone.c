@@ -2,9 +2,9 @@
  * pp_standalone.c
  *	  pp_core.h on malloc and longjmp, for tools outside the server.
  *
- * Each block carries a header that links it into a doubly linked list of
- * live blocks, so pp_standalone_free_all() can release whatever the cores
- * left behind when an error cut them short.
+ * Each block carries a header that links it into its thread's doubly
+ * linked list of live blocks, so pp_standalone_free_all() can release
+ * whatever the cores left behind when an error cut them short.
  */
 #include "pp_standalone.h"
 
@@ -28,12 +28,31 @@ typedef union BlockHeader
 	max_align_t align;
 } BlockHeader;
 
-static BlockHeader live_blocks = {.h = {&live_blocks, &live_blocks, 0, BLOCK_MAGIC}};
-static size_t live_bytes;
-static size_t peak_bytes;
-static size_t cap_bytes = PP_STANDALONE_DEFAULT_CAP;
-static jmp_buf *current_handler;
-static PPStandaloneError last_error;
+/*
+ * Every piece of state is per thread, so that threads (the collector's)
+ * may run the cores at once, each with its own blocks, cap and handler.
+ */
+static __thread BlockHeader live_blocks;
+static __thread size_t live_bytes;
+static __thread size_t peak_bytes;
+static __thread size_t cap_bytes = PP_STANDALONE_DEFAULT_CAP;
+static __thread jmp_buf *current_handler;
+static __thread PPStandaloneError last_error;
+
+/* The key of the cores' keyed hashes: fixed unless the program sets one. */
+static uint8_t hash_key[16] = "pg_pprof fuzzkey";
+
+/* The thread's list of live blocks, set up on first use. */
+static BlockHeader *
+live_list(void)
+{
+	if (live_blocks.h.next == NULL)
+	{
+		live_blocks.h.prev = live_blocks.h.next = &live_blocks;
+		live_blocks.h.magic = BLOCK_MAGIC;
+	}
+	return &live_blocks;
+}
 
 /* Install handler as the innermost error handler; returns the previous one. */
 jmp_buf *
@@ -117,15 +136,20 @@ pp_error_ext(PPErrorKind kind, const char *detail, const char *hint, const char 
 }
 
 /*
- * The key of the cores' keyed hashes: fixed outside the server, so a fuzz
+ * The key of the cores' keyed hashes: fixed by default, so that a fuzz
  * finding or a benchmark run reproduces exactly.
  */
 const uint8_t *
 pp_hash_key(void)
 {
-	static const uint8_t key[16] = "pg_pprof fuzzkey";
+	return hash_key;
+}
 
-	return key;
+/* Replace the hash key (before any thread runs the cores). */
+void
+pp_standalone_set_hash_key(const uint8_t key[16])
+{
+	memcpy(hash_key, key, sizeof(hash_key));
 }
 
 /* A failed pp_assert: print it and abort, as a failed Assert() does. */
@@ -155,7 +179,7 @@ static void
 check_cap(size_t size)
 {
 	if (cap_bytes != 0 && (size > cap_bytes || live_bytes > cap_bytes - size))
-		pp_error(PP_ERR_LIMIT, "allocating %zu bytes would exceed the standalone cap of %zu bytes (%zu live)",
+		pp_error(PP_ERR_LIMIT, "allocating %zu bytes would exceed the memory cap of %zu bytes (%zu live)",
 				 size, cap_bytes, live_bytes);
 }
 
@@ -172,10 +196,12 @@ account(size_t size)
 static void
 link_block(BlockHeader *b)
 {
-	b->h.prev = &live_blocks;
-	b->h.next = live_blocks.h.next;
-	live_blocks.h.next->h.prev = b;
-	live_blocks.h.next = b;
+	BlockHeader *head = live_list();
+
+	b->h.prev = head;
+	b->h.next = head->h.next;
+	head->h.next->h.prev = b;
+	head->h.next = b;
 }
 
 /* Unlink a block from the live list. */
@@ -262,13 +288,15 @@ pp_check_interrupts(void)
 {
 }
 
-/* Free every block still allocated through pp_alloc and friends. */
+/* Free every block the thread still holds through pp_alloc and friends. */
 void
 pp_standalone_free_all(void)
 {
-	while (live_blocks.h.next != &live_blocks)
+	BlockHeader *head = live_list();
+
+	while (head->h.next != head)
 	{
-		BlockHeader *b = live_blocks.h.next;
+		BlockHeader *b = head->h.next;
 
 		unlink_block(b);
 		b->h.magic = 0;
