@@ -21,7 +21,7 @@ COLLECTOR_SRCS = collector/main.c collector/config.c collector/log.c collector/u
 COLLECTOR_GEN = $(COLLECTOR_DIR)/gen/push.pb-c.c
 COLLECTOR_OBJS = $(patsubst collector/%.c,$(COLLECTOR_DIR)/obj/%.o,$(COLLECTOR_SRCS)) \
 	$(COLLECTOR_DIR)/obj/push.pb-c.o
-COLLECTOR_PKGS = libmicrohttpd libcurl jansson libpq libprotobuf-c zlib libzstd
+COLLECTOR_PKGS = libmicrohttpd libcurl jansson libpq libprotobuf-c libdeflate zlib libzstd
 COLLECTOR_CFLAGS = -g -O2 -pthread -D_GNU_SOURCE $(WARNINGS) \
 	-Iinclude -Igen -I$(COLLECTOR_DIR)/gen -Icollector \
 	$(shell pkg-config --cflags $(COLLECTOR_PKGS))

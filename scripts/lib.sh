@@ -57,7 +57,7 @@ export GOCACHE=${GOCACHE:-$PP_ROOT/.cache/go-build}
 
 PP_PACKAGES=(build-essential pkg-config ca-certificates curl postgresql-15 postgresql-server-dev-15
 	libprotobuf-c-dev protobuf-c-compiler libzstd-dev zlib1g-dev
-	libpq-dev libmicrohttpd-dev libcurl4-openssl-dev libjansson-dev
+	libpq-dev libmicrohttpd-dev libcurl4-openssl-dev libjansson-dev libdeflate-dev
 	golang-go golang-github-google-pprof-dev libxml2-utils chromium chromium-driver
 	postgresql-15-cron postgresql-15-partman)
 

@@ -201,6 +201,21 @@ for f in truncated.pb.gz truncated.pb text.txt; do
 		"$A/ingest?name=bad-profile&format=pprof")" = 422 ] && [ "$(wc -l <"$CT_WORK/last_body")" = 1 ] && echo 1 || echo 0)" \
 		"$(cat "$CT_WORK/last_body")"
 done
+# hostile gzip: the trailer's size (ISIZE) sizes the inflate buffer, so lie in it
+head -c 134217728 /dev/zero | gzip -9 >"$CT_WORK/bomb.gz"   # 128 MiB inflated, past max_profile_bytes
+gz_with_isize() { head -c -4 "$1"; printf "$2"; }
+gz_with_isize "$EX/cpu_1.pb.gz" '\x64\x00\x00\x00' >"$CT_WORK/isize-small.gz"   # says 100 bytes
+gz_with_isize "$EX/cpu_1.pb.gz" '\x00\x00\x00\x7f' >"$CT_WORK/isize-huge.gz"    # says 2 GiB
+{ cat "$EX/cpu_1.pb.gz"; printf 'trailing garbage'; } >"$CT_WORK/trailing.gz"
+cat "$EX/cpu_1.pb.gz" "$EX/cpu_1.pb.gz" >"$CT_WORK/two-members.gz"
+for f in bomb.gz:'size limit' isize-small.gz:corrupt isize-huge.gz:corrupt trailing.gz:'bytes follow' \
+	two-members.gz:'bytes follow'; do
+	check "hostile gzip (${f%%:*}) -> 422 '${f#*:}'" "$([ "$(ct_status --data-binary @"$CT_WORK/${f%%:*}" \
+		"$A/ingest?name=bad-gzip&format=pprof")" = 422 ] && grep -q "${f#*:}" "$CT_WORK/last_body" && echo 1 || echo 0)" \
+		"$(cat "$CT_WORK/last_body")"
+done
+check "no hostile gzip was stored" "$([ "$(ct_sql -c "SELECT count(*) FROM coll_profiles WHERE service = 'bad-gzip'")" = 0 ] &&
+	echo 1 || echo 0)"
 check "unknown folded type (app.weird) -> 422" "$([ "$(ct_status --data-binary 'a;b 1' "$A/ingest?name=app.weird")" = 422 ] && echo 1 || echo 0)"
 check "format=speedscope -> 415" "$([ "$(ct_status --data-binary '{}' "$A/ingest?name=app&format=speedscope")" = 415 ] && echo 1 || echo 0)"
 head -c 1500000 /dev/urandom >"$CT_WORK/big.bin"
