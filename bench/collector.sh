@@ -2,9 +2,11 @@
 # bench/collector.sh: pg_pprof_collector's ingest throughput against the
 # ceiling of pprof_ingest() itself, on the same machine, in one run.
 #
-#  1. collector: 4 concurrent closed-loop clients (test/bin/colltool bench)
-#     POST the example Go CPU profiles (examples/cpu_*.pb.gz, ~11 KB gzip
-#     each) to /ingest?format=pprof over loopback for BENCH_SECONDS (30).
+#  1. collector: 4 concurrent closed-loop clients (bench/loadgen.c, in C
+#     on libcurl, so that the clients take little of the two cores they
+#     share with the collector and PostgreSQL) POST the example Go CPU
+#     profiles (examples/cpu_*.pb.gz, ~11 KB gzip each) to
+#     /ingest?format=pprof over loopback for BENCH_SECONDS (30).
 #     Reported: profiles/s and MB/s (gzip pprof bytes) acknowledged, p50/p99
 #     acknowledgement latency, the collector's peak RSS (VmHWM), and the
 #     profiles committed (pprof_ingest_requests) as a cross-check.
@@ -39,7 +41,9 @@ pp_build
 pp_start_cluster
 pp_stage_inputs
 make -s collector PG_CONFIG=/usr/bin/pg_config >/dev/null
-pp_go_build "$PP_ROOT/test/bin/colltool" ./test/collector/colltool
+mkdir -p "$PP_ROOT/bench/bin"
+cc -O2 -g -Wall -Wextra -pthread -o "$PP_ROOT/bench/bin/loadgen" "$PP_ROOT/bench/loadgen.c" \
+	$(pkg-config --cflags --libs libcurl)
 pp_go_build "$PP_ROOT/bench/bin/genprofiles" ./bench/genprofiles
 WORK=$(pp_tmpdir)
 COLLECTOR_PID=""
@@ -71,6 +75,16 @@ committed_since() {
 	pp_psql -Atqc "SELECT count(*) FROM pprof_ingest_requests WHERE received >= '$1'"
 }
 
+# All CPU ticks and idle ticks (idle and iowait) so far, from /proc/stat.
+cpu_ticks() {
+	awk '/^cpu / { print $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9, $5 + $6 }' /proc/stat
+}
+
+# User and system ticks of a process so far.
+process_ticks() {
+	awk '{ print $14 + $15 }' "/proc/$1/stat"
+}
+
 # Run the collector's benchmark: bench_collector_run LABEL SECONDS FILES...
 bench_collector_run() {
 	local label=$1 secs=$2; shift 2
@@ -87,8 +101,18 @@ EOF
 	COLLECTOR_PID=$!
 	for i in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$port/ready" && break; sleep 0.1; done
 	local t0; t0=$(pp_psql -Atqc "SELECT now()")
-	"$PP_ROOT/test/bin/colltool" bench -url "http://127.0.0.1:$port" -clients $CLIENTS \
-		-duration "${secs}s" -service "bench-$label" "$@" >"$WORK/bench-$label.json"
+	local cpu0 ticks0; cpu0=$(cpu_ticks); ticks0=$(process_ticks "$COLLECTOR_PID")
+	"$PP_ROOT/bench/bin/loadgen" "http://127.0.0.1:$port/ingest?name=bench-$label&format=pprof&spyName=gospy" \
+		$CLIENTS "$secs" "$@" >"$WORK/bench-$label.json"
+	# where the two cores went: the collector, the clients, and idle
+	local cpu1 ticks1; cpu1=$(cpu_ticks); ticks1=$(process_ticks "$COLLECTOR_PID")
+	local clients_cpu; clients_cpu=$(sed 's/.*"cpu_seconds":\([0-9.]*\).*/\1/' "$WORK/bench-$label.json")
+	read -r total0 idle0 <<<"$cpu0"
+	read -r total1 idle1 <<<"$cpu1"
+	awk -v t=$((total1 - total0)) -v i=$((idle1 - idle0)) -v c=$((ticks1 - ticks0)) -v l="$clients_cpu" \
+		-v hz="$(getconf CLK_TCK)" 'BEGIN {
+		printf "%.0f%% collector, %.0f%% clients, %.0f%% idle\n", 100 * c / t, 100 * l * hz / t, 100 * i / t }' \
+		>"$WORK/cpu-$label"
 	local hwm; hwm=$(awk '/VmHWM/ { print $2 }' "/proc/$COLLECTOR_PID/status")
 	# profiles per transaction: how well the writers batched
 	curl -s "http://127.0.0.1:$port/metrics" | awk '
@@ -155,6 +179,7 @@ report() {
 	bench_collector_run "$key" "$secs" "${files[@]}"
 	read -r json hwm committed <"$WORK/result-$key"
 	local per_txn; per_txn=$(cat "$WORK/batch-$key")
+	local cpu; cpu=$(cat "$WORK/cpu-$key")
 	local acked bytes seconds p50 p99
 	acked=$(sed 's/.*"acked":\([0-9]*\).*/\1/' <<<"$json")
 	bytes=$(sed 's/.*"bytes":\([0-9]*\).*/\1/' <<<"$json")
@@ -166,13 +191,13 @@ report() {
 	pp_say "ceiling, $label profiles, $CLIENTS psql sessions, 64 calls per transaction"
 	local c64; c64=$(bench_ceiling_run 64 "$secs" "${files[@]}")
 	awk -v label="$label" -v acked="$acked" -v bytes="$bytes" -v s="$seconds" -v p50="$p50" -v p99="$p99" \
-		-v hwm="$hwm" -v committed="$committed" -v per_txn="$per_txn" -v c1="$c1" -v c64="$c64" -v secs="$secs" \
+		-v hwm="$hwm" -v committed="$committed" -v per_txn="$per_txn" -v cpu="$cpu" -v c1="$c1" -v c64="$c64" -v secs="$secs" \
 		-v mb1="$(mb_of "$c1" "${files[@]}")" -v mb64="$(mb_of "$c64" "${files[@]}")" 'BEGIN {
 		rate = acked / s; ceil1 = c1 / secs; ceil64 = c64 / secs; ceil = ceil1 > ceil64 ? ceil1 : ceil64
 		printf "\n== %s profiles\n", label
 		printf "collector:  %7.1f profiles/s  %6.2f MB/s  p50 %6.1f ms  p99 %6.1f ms  peak RSS %.1f MB  (%d acked, %d committed)\n",
 			rate, bytes / 1e6 / s, p50, p99, hwm / 1024, acked, committed
-		printf "            %.2f profiles per transaction\n", per_txn
+		printf "            %.2f profiles per transaction; of the cores: %s\n", per_txn, cpu
 		printf "ceiling:    %7.1f profiles/s  %6.2f MB/s  (pprof_ingest, autocommit)\n", ceil1, mb1 / secs
 		printf "            %7.1f profiles/s  %6.2f MB/s  (pprof_ingest, 64 per transaction)\n", ceil64, mb64 / secs
 		printf "ratio:      %5.0f%% of the ceiling\n", 100 * rate / ceil

@@ -1,5 +1,5 @@
-// Command colltool drives pg_pprof_collector in the tests and the benchmark
-// (test/collector.sh, bench/collector.sh). Standard library only, built in
+// Command colltool drives pg_pprof_collector in the tests
+// (test/collector.sh). Standard library only, built in
 // GOPATH mode with pp_go_build.
 //
 //	colltool replay -addr HOST:PORT FILE...        send raw HTTP request files, print each status
@@ -7,7 +7,6 @@
 //	colltool slowloris -addr HOST:PORT -mode M      trickle a request, print when the server cut it
 //	colltool idle -addr HOST:PORT -n N ...          hold N idle connections, check the server still serves
 //	colltool proxy -listen ADDR -target URL -log F  a counting reverse proxy (one JSON line per request)
-//	colltool bench -url URL -clients N ...          closed-loop upload benchmark, prints one JSON line
 //	colltool garbage -url URL -n N -seed S          random and mangled bodies to every endpoint
 //	colltool mkfixtures -examples DIR -out DIR      write the request fixtures of test/collector/fixtures
 package main
@@ -30,18 +29,17 @@ import (
 	"sort"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 )
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: colltool replay|push|slowloris|idle|proxy|bench|garbage|mkfixtures ...")
+		fmt.Fprintln(os.Stderr, "usage: colltool replay|push|slowloris|idle|proxy|garbage|mkfixtures ...")
 		os.Exit(2)
 	}
 	cmds := map[string]func([]string) error{
 		"replay": cmdReplay, "push": cmdPush, "slowloris": cmdSlowloris, "idle": cmdIdle,
-		"proxy": cmdProxy, "bench": cmdBench, "garbage": cmdGarbage, "mkfixtures": cmdMkfixtures,
+		"proxy": cmdProxy, "garbage": cmdGarbage, "mkfixtures": cmdMkfixtures,
 	}
 	cmd, ok := cmds[os.Args[1]]
 	if !ok {
@@ -410,82 +408,6 @@ type statusRecorder struct {
 func (s *statusRecorder) WriteHeader(code int) {
 	s.status = code
 	s.ResponseWriter.WriteHeader(code)
-}
-
-// cmdBench posts the files round-robin from c closed-loop clients for d and
-// prints {"acked":N,"failed":N,"bytes":N,"seconds":S,"p50_ms":...,"p99_ms":...}.
-func cmdBench(args []string) error {
-	fs := flag.NewFlagSet("bench", flag.ExitOnError)
-	u := fs.String("url", "http://127.0.0.1:4040", "collector base URL")
-	clients := fs.Int("clients", 4, "concurrent clients")
-	d := fs.Duration("duration", 30*time.Second, "how long")
-	service := fs.String("service", "bench", "service name")
-	fs.Parse(args)
-	var bodies [][]byte
-	for _, f := range fs.Args() {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			return err
-		}
-		bodies = append(bodies, b)
-	}
-	if len(bodies) == 0 {
-		return fmt.Errorf("no profile files")
-	}
-	var acked, failed, bytesAcked int64
-	var mu sync.Mutex
-	var latencies []float64
-	deadline := time.Now().Add(*d)
-	start := time.Now()
-	var wg sync.WaitGroup
-	for c := 0; c < *clients; c++ {
-		wg.Add(1)
-		go func(c int) {
-			defer wg.Done()
-			client := &http.Client{Timeout: 30 * time.Second,
-				Transport: &http.Transport{MaxIdleConnsPerHost: 1, DisableCompression: true}}
-			target := fmt.Sprintf("%s/ingest?name=%s&format=pprof&spyName=gospy", *u, *service)
-			var mine []float64
-			for i := c; time.Now().Before(deadline); i++ {
-				body := bodies[i%len(bodies)]
-				t0 := time.Now()
-				resp, err := client.Post(target, "application/octet-stream", bytes.NewReader(body))
-				ms := float64(time.Since(t0).Microseconds()) / 1000
-				if err != nil {
-					atomic.AddInt64(&failed, 1)
-					continue
-				}
-				io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-				if resp.StatusCode == 200 {
-					atomic.AddInt64(&acked, 1)
-					atomic.AddInt64(&bytesAcked, int64(len(body)))
-					mine = append(mine, ms)
-				} else {
-					atomic.AddInt64(&failed, 1)
-				}
-			}
-			mu.Lock()
-			latencies = append(latencies, mine...)
-			mu.Unlock()
-		}(c)
-	}
-	wg.Wait()
-	secs := time.Since(start).Seconds()
-	sort.Float64s(latencies)
-	pct := func(p float64) float64 {
-		if len(latencies) == 0 {
-			return 0
-		}
-		i := int(p * float64(len(latencies)-1))
-		return latencies[i]
-	}
-	out, _ := json.Marshal(map[string]interface{}{
-		"acked": acked, "failed": failed, "bytes": bytesAcked, "seconds": secs,
-		"p50_ms": pct(0.50), "p99_ms": pct(0.99),
-	})
-	fmt.Println(string(out))
-	return nil
 }
 
 // cmdGarbage sends n random or mangled bodies (seeded, so runs repeat) to
