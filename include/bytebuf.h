@@ -28,9 +28,42 @@ typedef struct ByteReader
 
 extern void bytebuf_init(ByteBuf *buf, size_t initial_capacity);
 extern void bytebuf_init_budget(ByteBuf *buf, size_t initial_capacity, PPBudget *budget);
-extern void bytebuf_reserve(ByteBuf *buf, size_t extra);
-extern void bytebuf_append(ByteBuf *buf, const void *data, size_t len);
-extern void bytebuf_put_varint(ByteBuf *buf, uint64_t value);
+extern void bytebuf_grow(ByteBuf *buf, size_t extra);
+
+/* Make room for extra more bytes (growing, and its limits, are out of line). */
+static inline void
+bytebuf_reserve(ByteBuf *buf, size_t extra)
+{
+	if (extra > buf->cap - buf->len)
+		bytebuf_grow(buf, extra);
+}
+
+/* Append len bytes. */
+static inline void
+bytebuf_append(ByteBuf *buf, const void *data, size_t len)
+{
+	bytebuf_reserve(buf, len);
+	if (len > 0)
+		memcpy(buf->data + buf->len, data, len);
+	buf->len += len;
+}
+
+/* Append an unsigned LEB128 varint (1 to 10 bytes). */
+static inline void
+bytebuf_put_varint(ByteBuf *buf, uint64_t value)
+{
+	uint8_t    *out;
+
+	bytebuf_reserve(buf, 10);
+	out = buf->data + buf->len;
+	while (value >= 0x80)
+	{
+		*out++ = (uint8_t) (value | 0x80);
+		value >>= 7;
+	}
+	*out++ = (uint8_t) value;
+	buf->len = (size_t) (out - buf->data);
+}
 
 /* Map a signed value to an unsigned one so that small magnitudes stay small. */
 static inline uint64_t

@@ -44,6 +44,11 @@ typedef struct SymbolTable
 	StringInterner files;
 	uint32_t   *file_of;		/* per symbol: file id + 1, 0 = none */
 	uint32_t	file_of_capacity;
+	/* byte-order ranks kept by symtab_keep_ranks, valid while the counts match */
+	uint32_t   *name_ranks;
+	uint32_t	name_ranks_count;
+	uint32_t   *file_ranks;
+	uint32_t	file_ranks_count;
 } SymbolTable;
 
 /* One call-tree node. */
@@ -87,6 +92,15 @@ extern uint32_t symtab_intern(SymbolTable *st, const char *name, size_t name_len
 							  const char *file, size_t file_len);
 
 extern void symtab_set_file(SymbolTable *st, uint32_t id, const char *file, size_t file_len);
+
+/*
+ * Sort the table's names and files once and keep their ranks, for a table
+ * that many trees share and encode (pprof_split's rows): every encode then
+ * reuses them instead of sorting again.  The ranks are allocated in the
+ * current memory context, which must live as long as the table; interning
+ * a new name or file later only makes them unused.
+ */
+extern void symtab_keep_ranks(SymbolTable *st);
 
 extern CallTree *calltree_create(SymbolTable *symbols);
 extern CallTree *calltree_create_sized(SymbolTable *symbols, uint32_t nodes);

@@ -36,12 +36,13 @@ pp_budget_exceeded(const PPBudget *budget, size_t bytes)
 }
 
 /*
- * Make room for extra more bytes.  A buffer with a budget never grows past
- * what is left of it: doubling stops at the budget's edge, and only a need
- * beyond it raises the budget's error.
+ * Grow the buffer to hold extra more bytes (bytebuf_reserve's slow path).
+ * A buffer with a budget never grows past what is left of it: doubling
+ * stops at the budget's edge, and only a need beyond it raises the budget's
+ * error.
  */
 void
-bytebuf_reserve(ByteBuf *buf, size_t extra)
+bytebuf_grow(ByteBuf *buf, size_t extra)
 {
 	size_t		need;
 	size_t		cap = buf->cap;
@@ -62,33 +63,6 @@ bytebuf_reserve(ByteBuf *buf, size_t extra)
 	pp_budget_charge(buf->budget, cap - buf->cap);
 	buf->data = pp_realloc(buf->data, cap);
 	buf->cap = cap;
-}
-
-/* Append len bytes. */
-void
-bytebuf_append(ByteBuf *buf, const void *data, size_t len)
-{
-	bytebuf_reserve(buf, len);
-	if (len > 0)
-		memcpy(buf->data + buf->len, data, len);
-	buf->len += len;
-}
-
-/* Append an unsigned LEB128 varint (1 to 10 bytes). */
-void
-bytebuf_put_varint(ByteBuf *buf, uint64_t value)
-{
-	uint8_t    *out;
-
-	bytebuf_reserve(buf, 10);
-	out = buf->data + buf->len;
-	while (value >= 0x80)
-	{
-		*out++ = (uint8_t) (value | 0x80);
-		value >>= 7;
-	}
-	*out++ = (uint8_t) value;
-	buf->len = (size_t) (out - buf->data);
 }
 
 /* Start reading len bytes at data; errors are raised with error_kind. */

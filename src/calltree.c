@@ -144,6 +144,10 @@ symtab_init(SymbolTable *st)
 {
 	interner_init(&st->names);
 	interner_init(&st->files);
+	st->name_ranks = NULL;
+	st->name_ranks_count = 0;
+	st->file_ranks = NULL;
+	st->file_ranks_count = 0;
 	st->file_of_capacity = 64;
 	st->file_of = pp_alloc0(sizeof(uint32_t) * st->file_of_capacity);
 }
@@ -555,6 +559,16 @@ interner_ranks(const StringInterner *in)
 		rank[refs[i].id] = i;
 	pp_free(refs);
 	return rank;
+}
+
+/* Sort the table's names and files once and keep their ranks (see calltree.h). */
+void
+symtab_keep_ranks(SymbolTable *st)
+{
+	st->name_ranks = interner_ranks(&st->names);
+	st->name_ranks_count = st->names.count;
+	st->file_ranks = interner_ranks(&st->files);
+	st->file_ranks_count = st->files.count;
 }
 
 /* Rank of every symbol of the tree's table in byte order of its name. */

@@ -373,6 +373,8 @@ pprof_split_build(PprofFile *file, const char *const *keys, int key_count, PPBud
 	}
 	pp_free(key.data);
 	pp_free(json.data);
+	/* every row's encode shares the file's table: sort its names once */
+	symtab_keep_ranks(&file->symbols);
 	return split;
 }
 

@@ -18,12 +18,15 @@
  * Give each marked id of an interner a new dense index in byte order of its
  * string.  used[id] is non-zero for ids to keep; new_index[id] receives the
  * index.  Returns the number kept and fills *order with the kept ids, sorted.
+ * kept_ranks, when not NULL, are the interner's ranks already sorted
+ * (symtab_keep_ranks); otherwise they are sorted here.
  */
 static uint32_t
-renumber_by_name(const StringInterner *in, const uint8_t *used,
+renumber_by_name(const StringInterner *in, const uint32_t *kept_ranks, const uint8_t *used,
 				 uint32_t *new_index, uint32_t **order)
 {
-	uint32_t   *rank = interner_ranks(in);
+	uint32_t   *sorted = kept_ranks ? NULL : interner_ranks(in);
+	const uint32_t *rank = kept_ranks ? kept_ranks : sorted;
 	uint32_t   *by_rank = pp_alloc_array(in->count ? in->count : 1, sizeof(uint32_t));
 	uint32_t	kept = 0;
 
@@ -41,7 +44,8 @@ renumber_by_name(const StringInterner *in, const uint8_t *used,
 		(*order)[kept++] = id;
 		PP_CHECK_INTERRUPTS_EVERY(r);
 	}
-	pp_free(rank);
+	if (sorted)
+		pp_free(sorted);
 	pp_free(by_rank);
 	return kept;
 }
@@ -159,8 +163,10 @@ put_symbols(ByteBuf *body, const CallTree *tree, uint32_t **symbol_index)
 			file_used[st->file_of[s] - 1] = 1;
 		PP_CHECK_INTERRUPTS_EVERY(n);
 	}
-	nsym = renumber_by_name(&st->names, sym_used, *symbol_index, &sym_order);
-	nfile = renumber_by_name(&st->files, file_used, file_index, &file_order);
+	nsym = renumber_by_name(&st->names, st->name_ranks_count == nsym_all ? st->name_ranks : NULL,
+							sym_used, *symbol_index, &sym_order);
+	nfile = renumber_by_name(&st->files, st->file_ranks_count == st->files.count ? st->file_ranks : NULL,
+							 file_used, file_index, &file_order);
 
 	bytebuf_init(&sec, 1024);
 	put_string_list(&sec, &st->files, file_order, nfile);
