@@ -171,22 +171,25 @@ main(int argc, char **argv)
 	double	   *all;
 	double		cpu_seconds;
 	struct rusage usage;
-	char		url[4096];
 
 	if (argc < 5 || (n_clients = atoi(argv[2])) <= 0 || (seconds = atof(argv[3])) <= 0)
 	{
 		fprintf(stderr, "usage: loadgen URL CLIENTS SECONDS FILE...\n");
 		return 2;
 	}
-	snprintf(url, sizeof(url), "%s", argv[1]);
-	target = url;
+	target = argv[1];
 	n_bodies = argc - 4;
 	bodies = calloc((size_t) n_bodies, sizeof(Body));
+	clients = calloc((size_t) n_clients, sizeof(Client));
+	threads = calloc((size_t) n_clients, sizeof(pthread_t));
+	if (bodies == NULL || clients == NULL || threads == NULL)
+	{
+		fprintf(stderr, "loadgen: out of memory\n");
+		return 2;
+	}
 	for (int i = 0; i < n_bodies; i++)
 		bodies[i] = read_file(argv[4 + i]);
 	curl_global_init(CURL_GLOBAL_DEFAULT);
-	clients = calloc((size_t) n_clients, sizeof(Client));
-	threads = calloc((size_t) n_clients, sizeof(pthread_t));
 	started = now_seconds();
 	deadline = started + seconds;
 	for (int i = 0; i < n_clients; i++)
@@ -210,6 +213,11 @@ main(int argc, char **argv)
 	cpu_seconds = (double) usage.ru_utime.tv_sec + (double) usage.ru_utime.tv_usec / 1e6 +
 		(double) usage.ru_stime.tv_sec + (double) usage.ru_stime.tv_usec / 1e6;
 	all = malloc(sizeof(double) * (size_t) (acked ? acked : 1));
+	if (all == NULL)
+	{
+		fprintf(stderr, "loadgen: out of memory\n");
+		return 2;
+	}
 	for (int i = 0; i < n_clients; i++)
 		for (long k = 0; k < clients[i].n_latencies; k++)
 			all[n++] = clients[i].latencies[k];

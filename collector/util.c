@@ -7,8 +7,8 @@
 
 #include <ctype.h>
 #include <libdeflate.h>
-#include <stdint.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
