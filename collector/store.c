@@ -200,7 +200,9 @@ validate_for_spool(Request *r)
 
 		if (p->validated)
 			continue;
-		if (!profile_check(p->data, p->len, &opts, &facts, why, sizeof(why)))
+		/* the quick check's inflated copy, when kept, spares a second gunzip */
+		if (!profile_check(p->inflated ? p->inflated : p->data, p->inflated ? p->inflated_len : p->len,
+						   &opts, &facts, why, sizeof(why)))
 		{
 			request_fail(r, FAIL_INVALID_PROFILE, facts.too_large ? REJ_TOO_LARGE : REJ_INVALID_PROFILE,
 						 "failed to parse pprof: %s", why);
